@@ -1,0 +1,266 @@
+#include "envelope.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* A string field: present, bounded, and free of NUL (protobuf strings
+ * may carry embedded NULs; we never want one to cut a C string short
+ * between check and use). protobuf-c guarantees NUL termination. */
+static int check_str(const char *s, size_t max, const char *field, char *err,
+                     size_t errlen)
+{
+	if (s == NULL)
+		return fail(err, errlen, "%s: missing", field);
+	if (strnlen(s, max + 1) > max)
+		return fail(err, errlen, "%s: longer than %zu bytes", field,
+		            max);
+	return 0;
+}
+
+static int check_nonempty(const char *s, size_t max, const char *field,
+                          char *err, size_t errlen)
+{
+	if (check_str(s, max, field, err, errlen) < 0)
+		return -1;
+	if (s[0] == '\0')
+		return fail(err, errlen, "%s: empty", field);
+	return 0;
+}
+
+static int check_attrs(size_t n, Autonomy__Attr **attrs, char *err,
+                       size_t errlen)
+{
+	if (n > ENV_MAX_ATTRS)
+		return fail(err, errlen, "attrs: more than %d", ENV_MAX_ATTRS);
+	for (size_t i = 0; i < n; i++) {
+		if (attrs[i] == NULL)
+			return fail(err, errlen, "attrs[%zu]: missing", i);
+		if (check_nonempty(attrs[i]->key, ENV_MAX_ATTR_KEY, "attr key",
+		                   err, errlen) < 0 ||
+		    check_str(attrs[i]->value, ENV_MAX_ATTR_VALUE,
+		              "attr value", err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
+                      const char *field, char *err, size_t errlen)
+{
+	if (n > maxn)
+		return fail(err, errlen, "%s: more than %zu entries", field,
+		            maxn);
+	for (size_t i = 0; i < n; i++)
+		if (check_str(v[i], maxlen, field, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+int envelope_check(const Envelope *env, char *err, size_t errlen)
+{
+	if (env->version != ENVELOPE_VERSION)
+		return fail(err, errlen, "envelope version %u, expected %d",
+		            env->version, ENVELOPE_VERSION);
+
+	switch (env->body_case) {
+	case AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST: {
+		const Autonomy__ToolRequest *r = env->tool_request;
+		if (check_nonempty(r->kind, ENV_MAX_KIND, "kind", err,
+		                   errlen) < 0 ||
+		    check_nonempty(r->params_json, ENV_MAX_JSON, "params_json",
+		                   err, errlen) < 0)
+			return -1;
+		return 0;
+	}
+	case AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE: {
+		const Autonomy__ToolResponse *r = env->tool_response;
+		if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
+		    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
+			return fail(err, errlen, "outcome %d unknown",
+			            (int)r->outcome);
+		if (check_str(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
+		              errlen) < 0 ||
+		    check_str(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
+		    check_str(r->layer, 16, "layer", err, errlen) < 0 ||
+		    check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) <
+		        0 ||
+		    check_str(r->policy_ref, ENV_MAX_TEXT, "policy_ref", err,
+		              errlen) < 0 ||
+		    check_str(r->output_json, ENV_MAX_JSON, "output_json", err,
+		              errlen) < 0 ||
+		    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) <
+		        0 ||
+		    check_strv(r->n_policies, r->policies, ENV_MAX_POLICIES,
+		               ENV_MAX_TEXT, "policies", err, errlen) < 0)
+			return -1;
+		/* A decision without an audit id is not a decision. */
+		if (r->outcome != AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE &&
+		    r->audit_id[0] == '\0')
+			return fail(err, errlen, "audit_id: empty");
+		return 0;
+	}
+	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND: {
+		const Autonomy__WalAppend *a = env->wal_append;
+		if (check_nonempty(a->kind, ENV_MAX_KIND, "kind", err,
+		                   errlen) < 0 ||
+		    check_str(a->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
+		              errlen) < 0 ||
+		    check_str(a->tool, ENV_MAX_KIND, "tool", err, errlen) < 0)
+			return -1;
+		return check_attrs(a->n_attrs, a->attrs, err, errlen);
+	}
+	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
+		if (env->wal_ack->hash.len != 32)
+			return fail(err, errlen, "wal ack hash: %zu bytes",
+			            env->wal_ack->hash.len);
+		return 0;
+	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE: {
+		const Autonomy__PeerTable *t = env->peer_table;
+		if (t->n_peers > ENV_MAX_PEERS)
+			return fail(err, errlen, "peers: more than %d",
+			            ENV_MAX_PEERS);
+		for (size_t i = 0; i < t->n_peers; i++) {
+			if (t->peers[i] == NULL)
+				return fail(err, errlen, "peer %zu missing", i);
+			if (check_nonempty(t->peers[i]->origin, 32,
+			                   "peer origin", err, errlen) < 0)
+				return -1;
+			if (t->peers[i]->pid <= 1)
+				return fail(err, errlen, "peer pid %d invalid",
+				            t->peers[i]->pid);
+		}
+		return 0;
+	}
+	case AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST: {
+		const Autonomy__SpawnRequest *s = env->spawn_request;
+		if (s->n_argv == 0)
+			return fail(err, errlen, "argv: empty");
+		if (check_strv(s->n_argv, s->argv, ENV_MAX_ARGV,
+		               ENV_MAX_ARG_BYTES, "argv", err, errlen) < 0 ||
+		    check_strv(s->n_env, s->env, ENV_MAX_ENV, ENV_MAX_ARG_BYTES,
+		               "env", err, errlen) < 0 ||
+		    check_str(s->cwd, 4096, "cwd", err, errlen) < 0)
+			return -1;
+		if (s->pgid < 0)
+			return fail(err, errlen, "pgid %d invalid", s->pgid);
+		return 0;
+	}
+	case AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY:
+		if (env->spawn_reply->pid <= 1)
+			return fail(err, errlen, "spawn reply pid %d invalid",
+			            env->spawn_reply->pid);
+		return 0;
+	case AUTONOMY__ENVELOPE__BODY_WAIT_REQUEST:
+		if (env->wait_request->pid <= 1)
+			return fail(err, errlen, "wait pid %d invalid",
+			            env->wait_request->pid);
+		return 0;
+	case AUTONOMY__ENVELOPE__BODY_ERROR:
+		return check_str(env->error->message, ENV_MAX_TEXT,
+		                 "error message", err, errlen);
+	case AUTONOMY__ENVELOPE__BODY_WAL_STATS_REQUEST:
+	case AUTONOMY__ENVELOPE__BODY_WAL_STATS:
+	case AUTONOMY__ENVELOPE__BODY_WAIT_REPLY:
+	case AUTONOMY__ENVELOPE__BODY_ACK:
+		return 0;
+	case AUTONOMY__ENVELOPE__BODY__NOT_SET:
+		return fail(err, errlen, "envelope has no body");
+	default:
+		return fail(err, errlen, "envelope body %d unknown",
+		            (int)env->body_case);
+	}
+}
+
+int envelope_pack(Envelope *env, uint8_t **buf, size_t *len)
+{
+	size_t n;
+
+	env->version = ENVELOPE_VERSION;
+	n = autonomy__envelope__get_packed_size(env);
+	if (n > ENVELOPE_MAX_BYTES)
+		return -1;
+	*buf = malloc(n ? n : 1);
+	if (*buf == NULL)
+		return -1;
+	*len = autonomy__envelope__pack(env, *buf);
+	return 0;
+}
+
+Envelope *envelope_unpack(const uint8_t *buf, size_t len, char *err,
+                          size_t errlen)
+{
+	Envelope *env;
+
+	if (len > ENVELOPE_MAX_BYTES) {
+		fail(err, errlen, "message of %zu bytes exceeds %u", len,
+		     ENVELOPE_MAX_BYTES);
+		return NULL;
+	}
+	env = autonomy__envelope__unpack(NULL, len, buf);
+	if (env == NULL) {
+		fail(err, errlen, "malformed envelope (%zu bytes)", len);
+		return NULL;
+	}
+	if (envelope_check(env, err, errlen) < 0) {
+		autonomy__envelope__free_unpacked(env, NULL);
+		return NULL;
+	}
+	return env;
+}
+
+void envelope_free(Envelope *env)
+{
+	if (env != NULL)
+		autonomy__envelope__free_unpacked(env, NULL);
+}
+
+const char *envelope_body_name(const Envelope *env)
+{
+	switch (env->body_case) {
+	case AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST:
+		return "ToolRequest";
+	case AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE:
+		return "ToolResponse";
+	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
+		return "WalAppend";
+	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
+		return "WalAck";
+	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE:
+		return "PeerTable";
+	case AUTONOMY__ENVELOPE__BODY_WAL_STATS_REQUEST:
+		return "WalStatsRequest";
+	case AUTONOMY__ENVELOPE__BODY_WAL_STATS:
+		return "WalStats";
+	case AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST:
+		return "SpawnRequest";
+	case AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY:
+		return "SpawnReply";
+	case AUTONOMY__ENVELOPE__BODY_WAIT_REQUEST:
+		return "WaitRequest";
+	case AUTONOMY__ENVELOPE__BODY_WAIT_REPLY:
+		return "WaitReply";
+	case AUTONOMY__ENVELOPE__BODY_ACK:
+		return "Ack";
+	case AUTONOMY__ENVELOPE__BODY_ERROR:
+		return "Error";
+	default:
+		return "none";
+	}
+}

@@ -1,0 +1,48 @@
+/* The one versioned envelope (proto/autonomy.proto) and its bounds.
+ * envelope_unpack() is the only way a helper turns bytes from another
+ * process into a message: it checks the version, that a body is set, and
+ * every string and repeated field against the bounds below. */
+#ifndef AUTONOMY_ENVELOPE_H
+#define AUTONOMY_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "autonomy.pb-c.h"
+
+#define ENVELOPE_VERSION 1
+
+/* Largest message any helper accepts (NNG_OPT_RECVMAXSZ). A tool request
+ * carries at most a 1 MiB HTTP body; the rest is headroom for framing. */
+#define ENVELOPE_MAX_BYTES (2u * 1024 * 1024)
+#define ENV_MAX_KIND 128
+#define ENV_MAX_AUDIT_ID 64
+#define ENV_MAX_JSON (1024u * 1024 + 4096)
+#define ENV_MAX_TEXT 4096 /* reason, error, policy ids, policy_ref */
+#define ENV_MAX_POLICIES 64
+#define ENV_MAX_ATTRS 64
+#define ENV_MAX_ATTR_KEY 64
+#define ENV_MAX_ATTR_VALUE 8192
+#define ENV_MAX_PEERS 16
+#define ENV_MAX_ARGV 4096
+#define ENV_MAX_ENV 4096
+#define ENV_MAX_ARG_BYTES (128u * 1024)
+
+typedef Autonomy__Envelope Envelope;
+
+/* Packs env (its version is set here) into a malloc'd buffer. */
+int envelope_pack(Envelope *env, uint8_t **buf, size_t *len);
+
+/* Unpacks and validates. On failure returns NULL and writes why to err. */
+Envelope *envelope_unpack(const uint8_t *buf, size_t len, char *err,
+                          size_t errlen);
+
+/* Validates an already-unpacked envelope (used by envelope_unpack). */
+int envelope_check(const Envelope *env, char *err, size_t errlen);
+
+void envelope_free(Envelope *env);
+
+/* Name of the body case, for log messages. */
+const char *envelope_body_name(const Envelope *env);
+
+#endif

@@ -1,0 +1,18 @@
+/* Start-up mechanics every helper binary shares: the command line the
+ * supervisor gives it (--rundir, --ready-fd) and the one-byte "ready"
+ * report it sends once it is confined and serving. */
+#ifndef AUTONOMY_HELPER_H
+#define AUTONOMY_HELPER_H
+
+/* Parses a non-negative decimal fd number; -1 if s is not one. */
+int helper_parse_fd(const char *s);
+
+/* Writes the ready byte on fd and closes it. The supervisor waits for
+ * this from every helper before it starts the workload. */
+void helper_ready(int fd);
+
+/* Common process set-up: names the log, ignores SIGPIPE (a client that
+ * went away is an error return, not a death). */
+void helper_init(const char *name);
+
+#endif

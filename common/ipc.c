@@ -1,0 +1,209 @@
+#include "ipc.h"
+
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+/* nng 1.5 has no nng_ctx_sendmsg/recvmsg: the synchronous forms below
+ * wrap one aio. The context's own timeouts (inherited from the socket)
+ * apply because the aio keeps NNG_DURATION_DEFAULT. */
+static int ctx_sendmsg(nng_ctx ctx, nng_msg *msg)
+{
+	nng_aio *aio;
+	int rv;
+
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
+		return rv;
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	nng_aio_free(aio);
+	return rv; /* on failure the caller still owns msg */
+}
+
+static int ctx_recvmsg(nng_ctx ctx, nng_msg **msg)
+{
+	nng_aio *aio;
+	int rv;
+
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
+		return rv;
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0)
+		*msg = nng_aio_get_msg(aio);
+	nng_aio_free(aio);
+	return rv;
+}
+
+int ipc_url(char *url, size_t len, const char *rundir, const char *name)
+{
+	int n = snprintf(url, len, "ipc://%s/%s", rundir, name);
+
+	if (n < 0 || (size_t)n >= len || strlen(url) - 6 >= 108)
+		return -1;
+	return 0;
+}
+
+int ipc_listen_rep(nng_socket *s, const char *url)
+{
+	int rv;
+
+	if ((rv = nng_rep0_open(s)) != 0) {
+		log_warnx("rep socket: %s", nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ,
+	                              ENVELOPE_MAX_BYTES)) != 0 ||
+	    (rv = nng_listen(*s, url, NULL, 0)) != 0) {
+		log_warnx("listen %s: %s", url, nng_strerror(rv));
+		nng_close(*s);
+		return -1;
+	}
+	/* The directory is 0700 already; the socket itself is owner-only
+	 * too so a later chmod of the directory cannot open it up. */
+	if (chmod(url + strlen("ipc://"), 0600) < 0)
+		log_warn("chmod %s", url);
+	return 0;
+}
+
+int ipc_dial_req(nng_socket *s, const char *url, int timeout_ms)
+{
+	int rv;
+	nng_duration t = timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms;
+
+	if ((rv = nng_req0_open(s)) != 0) {
+		log_warnx("req socket: %s", nng_strerror(rv));
+		return -1;
+	}
+	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ,
+	                              ENVELOPE_MAX_BYTES)) != 0 ||
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_REQ_RESENDTIME,
+	                            NNG_DURATION_INFINITE)) != 0 ||
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, t)) != 0 ||
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_SENDTIMEO, t)) != 0 ||
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 10)) != 0 ||
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 200)) != 0 ||
+	    (rv = nng_dial(*s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		log_warnx("dial %s: %s", url, nng_strerror(rv));
+		nng_close(*s);
+		return -1;
+	}
+	return 0;
+}
+
+static int call_common(nng_ctx *ctx, nng_socket *sock, Envelope *req,
+                       Envelope **resp, char *err, size_t errlen)
+{
+	uint8_t *buf;
+	size_t len;
+	nng_msg *msg;
+	int rv;
+
+	*resp = NULL;
+	if (envelope_pack(req, &buf, &len) < 0) {
+		snprintf(err, errlen, "cannot pack %s",
+		         envelope_body_name(req));
+		return -1;
+	}
+	if ((rv = nng_msg_alloc(&msg, 0)) != 0 ||
+	    (rv = nng_msg_append(msg, buf, len)) != 0) {
+		free(buf);
+		snprintf(err, errlen, "msg: %s", nng_strerror(rv));
+		return -1;
+	}
+	free(buf);
+	rv = ctx ? ctx_sendmsg(*ctx, msg) : nng_sendmsg(*sock, msg, 0);
+	if (rv != 0) {
+		nng_msg_free(msg);
+		snprintf(err, errlen, "send: %s", nng_strerror(rv));
+		return -1;
+	}
+	rv = ctx ? ctx_recvmsg(*ctx, &msg) : nng_recvmsg(*sock, &msg, 0);
+	if (rv != 0) {
+		snprintf(err, errlen, "receive: %s", nng_strerror(rv));
+		return -1;
+	}
+	*resp = envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err,
+	                        errlen);
+	nng_msg_free(msg);
+	return *resp ? 0 : -1;
+}
+
+int ipc_call(nng_ctx ctx, Envelope *req, Envelope **resp, char *err,
+             size_t errlen)
+{
+	return call_common(&ctx, NULL, req, resp, err, errlen);
+}
+
+int ipc_call_sock(nng_socket s, Envelope *req, Envelope **resp, char *err,
+                  size_t errlen)
+{
+	return call_common(NULL, &s, req, resp, err, errlen);
+}
+
+int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
+             size_t errlen)
+{
+	nng_msg *msg;
+	nng_pipe p;
+	int rv;
+
+	*env = NULL;
+	*closed = 0;
+	*pid = -1;
+	if ((rv = ctx_recvmsg(ctx, &msg)) != 0) {
+		if (rv == NNG_ECLOSED)
+			*closed = 1;
+		snprintf(err, errlen, "receive: %s", nng_strerror(rv));
+		return -1;
+	}
+	p = nng_msg_get_pipe(msg);
+	if (nng_pipe_id(p) < 0 ||
+	    nng_pipe_get_int(p, NNG_OPT_IPC_PEER_PID, pid) != 0)
+		*pid = -1;
+	*env = envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err,
+	                       errlen);
+	nng_msg_free(msg);
+	return *env ? 0 : -1;
+}
+
+int ipc_reply(nng_ctx ctx, Envelope *env)
+{
+	uint8_t *buf;
+	size_t len;
+	nng_msg *msg;
+	int rv;
+
+	if (envelope_pack(env, &buf, &len) < 0)
+		return -1;
+	if ((rv = nng_msg_alloc(&msg, 0)) != 0 ||
+	    (rv = nng_msg_append(msg, buf, len)) != 0) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	if ((rv = ctx_sendmsg(ctx, msg)) != 0) {
+		nng_msg_free(msg);
+		log_warnx("reply: %s", nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_reply_error(nng_ctx ctx, const char *msg)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__Error e = AUTONOMY__ERROR__INIT;
+
+	e.message = (char *)msg;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	return ipc_reply(ctx, &env);
+}
