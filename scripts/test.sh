@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every test: installs, builds, runs the unit and integration tests on the
+# release build, the unit tests again under ASan+UBSan, and each libFuzzer
+# target briefly (FUZZ_SECONDS, default 30).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+echo "== release build: unit + integration tests"
+bash scripts/build.sh
+meson test -C build --print-errorlogs --num-processes 2
+
+echo "== ASan+UBSan build: unit tests"
+[ -f build-asan/build.ninja ] ||
+  CC=clang meson setup build-asan -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dtest_hooks=true >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+
+echo "== libFuzzer targets"
+[ -f build-fuzz/build.ninja ] ||
+  CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null
+ninja -C build-fuzz
+secs=${FUZZ_SECONDS:-30}
+for f in $(find build-fuzz -maxdepth 2 -type f -name 'fuzz_*' -perm -u+x | sort); do
+  name=$(basename "$f")
+  corpus=build-fuzz/corpus/$name
+  mkdir -p "$corpus"
+  echo "-- $name (${secs}s)"
+  "$f" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=0 \
+    "$corpus" 2>&1 | tail -n 3
+done
+echo "== all tests passed"

@@ -1,0 +1,36 @@
+/* Command-line parsing for `autonomy run`. Pure: no side effects, so the
+ * rules (flags end at the first non-flag argument, flag-over-environment
+ * for the WAL dir, misplaced-flag detection) are unit-tested directly. */
+#ifndef AUTONOMY_FLAGS_H
+#define AUTONOMY_FLAGS_H
+
+#include <stddef.h>
+
+#define RUN_MAX_MISPLACED 8
+
+struct run_opts {
+	const char *wal_dir;  /* pinned WAL dir, or NULL for a temp dir */
+	int wal_dir_from_env; /* pinned by AUTONOMY_RUN_WAL_DIR */
+	int keep;             /* --keep */
+	int help;             /* --help: print usage, exit 0 */
+	char **cmd;           /* the workload's argv (NULL-terminated) */
+	int ncmd;
+	/* Our own flags found among the workload's arguments (e.g.
+	 * `autonomy run sh x.sh --keep`): they went to the workload, and the
+	 * footprint panel says so with the corrected invocation. */
+	const char *misplaced[RUN_MAX_MISPLACED];
+	int nmisplaced;
+};
+
+/* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").
+ * Returns 0, or -1 with a message naming the flag at fault in err. */
+int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
+                    struct run_opts *o, char *err, size_t errlen);
+
+/* Writes the invocation the user probably meant: our misplaced flags
+ * moved before the command, `--` before it. */
+int run_corrected_invocation(const struct run_opts *o, char *buf, size_t len);
+
+extern const char run_usage[];
+
+#endif

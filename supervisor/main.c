@@ -1,0 +1,42 @@
+/* autonomy: the supervisor and command-line front end. */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "run.h"
+#include "wal_cmd.h"
+
+static const char usage[] =
+    "usage: autonomy <command> [args]\n"
+    "\n"
+    "  run [flags] CMD [ARGS...]   run CMD under policy governance\n"
+    "  wal inspect --dir PATH      print the WAL's records\n"
+    "  wal verify --dir PATH       check the WAL's hash chain\n"
+    "  version                     print the version\n"
+    "\n"
+    "'autonomy run --help' for run's flags.\n";
+
+int main(int argc, char **argv)
+{
+	log_init("supervisor");
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 64;
+	}
+	if (strcmp(argv[1], "run") == 0)
+		return run_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "wal") == 0)
+		return wal_cmd_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "version") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		printf("autonomy %s\n", AUTONOMY_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fprintf(stderr, "autonomy: unknown command '%s'\n\n%s", argv[1], usage);
+	return 64;
+}

@@ -1,0 +1,822 @@
+/* `autonomy run`: the supervisor. It owns the run's lifecycle and nothing
+ * else: it never parses tool traffic. It starts the helpers (walwriter
+ * first, toolsrv last), tells walwriter which pid speaks for which
+ * helper, asks the spawner to start the workload, then waits on pidfds
+ * and a signalfd. Any helper dying means no further tool call could be
+ * decided durably, so the run fails closed: the workload is stopped and
+ * we exit 70. */
+#include "run.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "flags.h"
+#include "footprint.h"
+#include "ipc.h"
+#include "log.h"
+#include "rmtree.h"
+
+#define EXIT_USAGE 64
+#define EXIT_RUNTIME 70
+#define EXIT_NOEXEC 127
+#define READY_TIMEOUT_MS 10000
+#define STOP_GRACE_MS 2000
+#define IPC_TIMEOUT_MS 10000
+
+extern char **environ;
+
+enum { H_WALWRITER, H_POLICYD, H_SPAWNER, H_TOOLSRV, H_COUNT };
+
+static const char *const helper_names[H_COUNT] = {"walwriter", "policyd",
+                                                  "spawner", "toolsrv"};
+
+struct helper {
+	pid_t pid;
+	int pidfd;
+	int reaped;
+	int status;
+};
+
+struct run {
+	struct run_opts o;
+	char rundir[PATH_MAX];
+	char waldir[PATH_MAX];
+	int wal_temp;
+	char url[64];
+	char token[65];
+	struct helper h[H_COUNT];
+	int wal_open, spawner_open;
+	nng_socket wal, spawner;
+	pid_t workload;
+	int workload_pidfd;
+	int sigfd;
+	struct timespec t0;
+};
+
+/* ---- small pieces ---------------------------------------------------- */
+
+static int hex_token(char out[65])
+{
+	uint8_t b[32];
+	static const char hx[] = "0123456789abcdef";
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 0xf];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+/* Helpers live beside us: installed as <prefix>/bin/autonomy and
+ * <prefix>/libexec/autonomy/<helper>, or in the build tree as
+ * supervisor/autonomy and <helper>/<helper>. Resolved from /proc/self/exe
+ * only, never from the environment. */
+static int helper_path(const char *name, char *out, size_t len)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct stat st;
+
+	if (n < 0)
+		return -1;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	snprintf(out, len, "%s/../libexec/autonomy/%s", self, name);
+	if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	snprintf(out, len, "%s/../%s/%s", self, name, name);
+	if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+		return 0;
+	return -1;
+}
+
+static void ms_sleep(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- helpers: start, wait for ready, stop ---------------------------- */
+
+static const char *const passed_env[] = {
+    "AUTONOMY_DEBUG", "AUTONOMY_SECCOMP_TRAP", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+    "LSAN_OPTIONS"};
+
+static int helper_start(struct run *r, int idx, const char *const *extra,
+                        const int *pass, int npass)
+{
+	char path[PATH_MAX], readyfd[16];
+	const char *argv[16];
+	char *envp[8];
+	char envbuf[8][512];
+	int ready[2], argc = 0, envc = 0, ok;
+	char c;
+	pid_t pid;
+
+	if (helper_path(helper_names[idx], path, sizeof(path)) < 0) {
+		log_warnx("cannot find the %s helper beside this binary "
+		          "(install autonomy with its libexec/autonomy/ "
+		          "directory)",
+		          helper_names[idx]);
+		return -1;
+	}
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		log_warn("pipe");
+		return -1;
+	}
+	snprintf(readyfd, sizeof(readyfd), "%d", ready[1]);
+	argv[argc++] = path;
+	argv[argc++] = "--rundir";
+	argv[argc++] = r->rundir;
+	for (; extra && *extra; extra++)
+		argv[argc++] = *extra;
+	argv[argc++] = "--ready-fd";
+	argv[argc++] = readyfd;
+	argv[argc] = NULL;
+
+	snprintf(envbuf[envc], sizeof(envbuf[0]),
+	         "PATH=/usr/sbin:/usr/bin:"
+	         "/sbin:/bin");
+	envp[envc] = envbuf[envc];
+	envc++;
+	for (size_t i = 0; i < sizeof(passed_env) / sizeof(passed_env[0]);
+	     i++) {
+		const char *v = getenv(passed_env[i]);
+		if (v == NULL)
+			continue;
+		snprintf(envbuf[envc], sizeof(envbuf[0]), "%s=%s",
+		         passed_env[i], v);
+		envp[envc] = envbuf[envc];
+		envc++;
+	}
+	envp[envc] = NULL;
+
+	pid = fork();
+	if (pid < 0) {
+		log_warn("fork");
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* Child: only async-signal-safe calls until execve. */
+		sigset_t none;
+		sigemptyset(&none);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Own process group: the terminal's Ctrl-C is for the
+		 * workload and us, not the helpers; we stop them in order. */
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fcntl(ready[1], F_SETFD, 0);
+		for (int i = 0; i < npass; i++)
+			fcntl(pass[i], F_SETFD, 0);
+		execve(path, (char *const *)argv, envp);
+		_exit(127);
+	}
+	close(ready[1]);
+	r->h[idx].pid = pid;
+	r->h[idx].pidfd = pidfd_open(pid, 0);
+	if (r->h[idx].pidfd < 0) {
+		log_warn("pidfd_open(%s)", helper_names[idx]);
+		close(ready[0]);
+		return -1;
+	}
+
+	struct pollfd pfd = {ready[0], POLLIN, 0};
+	int n;
+	do
+		n = poll(&pfd, 1, READY_TIMEOUT_MS);
+	while (n < 0 && errno == EINTR);
+	ok = n == 1 && read(ready[0], &c, 1) == 1 && c == 'R';
+	close(ready[0]);
+	if (!ok) {
+		log_warnx("helper %s did not start (%s)", helper_names[idx],
+		          n == 0 ? "no ready report within 10 s"
+		                 : "it exited before reporting ready");
+		return -1;
+	}
+	log_debug("%s ready, pid %d", helper_names[idx], (int)pid);
+	return 0;
+}
+
+static int helper_reap(struct helper *h)
+{
+	siginfo_t si;
+
+	if (h->pid <= 0 || h->reaped)
+		return 0;
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG) < 0)
+		return -1;
+	if (si.si_pid == 0)
+		return 0; /* still running */
+	h->reaped = 1;
+	h->status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
+	                                     : si.si_status & 0x7f;
+	return 1;
+}
+
+static void helper_stop(struct helper *h)
+{
+	struct pollfd pfd;
+
+	if (h->pid <= 0 || h->reaped)
+		return;
+	pidfd_send_signal(h->pidfd, SIGTERM, NULL, 0);
+	pfd.fd = h->pidfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, STOP_GRACE_MS) == 0)
+		pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
+	while (helper_reap(h) == 0)
+		ms_sleep(5);
+}
+
+static void describe_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st),
+		         strsignal(WTERMSIG(st)));
+	else
+		snprintf(buf, len, "status 0x%x", st);
+}
+
+/* ---- talking to walwriter and spawner -------------------------------- */
+
+static int wal_append(struct run *r, const char *kind, const char *tool,
+                      const char *const *kv)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;
+	Autonomy__Attr attrs[16], *pattrs[16];
+	char err[256];
+	size_t n = 0;
+	int rc;
+
+	if (!r->wal_open)
+		return -1;
+	for (; kv && kv[0] && n < 16; kv += 2, n++) {
+		autonomy__attr__init(&attrs[n]);
+		attrs[n].key = (char *)kv[0];
+		attrs[n].value = (char *)kv[1];
+		pattrs[n] = &attrs[n];
+	}
+	a.kind = (char *)kind;
+	a.tool = (char *)(tool ? tool : "");
+	a.audit_id = (char *)"";
+	a.n_attrs = n;
+	a.attrs = pattrs;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
+	req.wal_append = &a;
+	rc = ipc_call_sock(r->wal, &req, &resp, err, sizeof(err));
+	if (rc == 0 && resp->body_case != AUTONOMY__ENVELOPE__BODY_WAL_ACK) {
+		snprintf(err, sizeof(err), "%s",
+		         resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR
+		             ? resp->error->message
+		             : "unexpected reply");
+		rc = -1;
+	}
+	if (rc < 0)
+		log_warnx("WAL append %s failed: %s", kind, err);
+	envelope_free(resp);
+	return rc;
+}
+
+static int wal_send_peers(struct run *r)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__PeerTable t = AUTONOMY__PEER_TABLE__INIT;
+	Autonomy__Peer peers[H_COUNT], *pp[H_COUNT];
+	char err[256];
+	size_t n = 0;
+	int rc;
+
+	for (int i = H_POLICYD; i < H_COUNT; i++) {
+		autonomy__peer__init(&peers[n]);
+		peers[n].origin = (char *)helper_names[i];
+		peers[n].pid = r->h[i].pid;
+		pp[n] = &peers[n];
+		n++;
+	}
+	t.n_peers = n;
+	t.peers = pp;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_PEER_TABLE;
+	req.peer_table = &t;
+	rc = ipc_call_sock(r->wal, &req, &resp, err, sizeof(err));
+	if (rc == 0 && resp->body_case != AUTONOMY__ENVELOPE__BODY_ACK) {
+		snprintf(err, sizeof(err), "peer table refused");
+		rc = -1;
+	}
+	if (rc < 0)
+		log_warnx("walwriter: %s", err);
+	envelope_free(resp);
+	return rc;
+}
+
+static int wal_stats(struct run *r, struct footprint *fp)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__WalStatsRequest s = AUTONOMY__WAL_STATS_REQUEST__INIT;
+	char err[256];
+
+	if (!r->wal_open)
+		return -1;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_STATS_REQUEST;
+	req.wal_stats_request = &s;
+	if (ipc_call_sock(r->wal, &req, &resp, err, sizeof(err)) < 0)
+		return -1;
+	if (resp->body_case == AUTONOMY__ENVELOPE__BODY_WAL_STATS) {
+		fp->records = resp->wal_stats->records;
+		fp->allowed = resp->wal_stats->allowed;
+		fp->denied = resp->wal_stats->denied;
+		fp->stats_known = 1;
+	}
+	envelope_free(resp);
+	return 0;
+}
+
+/* Environment for the workload: ours, with the runtime's URL and token
+ * set (replacing any inherited ones). */
+static char **workload_env(struct run *r, size_t *n)
+{
+	size_t cnt = 0, k = 0;
+	char **env;
+
+	while (environ[cnt])
+		cnt++;
+	if ((env = calloc(cnt + 3, sizeof(*env))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < cnt; i++)
+		if (strncmp(environ[i], "AUTONOMY_RUNTIME_URL=", 21) != 0 &&
+		    strncmp(environ[i], "AUTONOMY_RUNTIME_TOKEN=", 23) != 0)
+			env[k++] = environ[i];
+	if (asprintf(&env[k++], "AUTONOMY_RUNTIME_URL=%s", r->url) < 0 ||
+	    asprintf(&env[k++], "AUTONOMY_RUNTIME_TOKEN=%s", r->token) < 0) {
+		free(env);
+		return NULL;
+	}
+	*n = k;
+	return env;
+}
+
+/* Returns the pid, 0 when the command could not be executed (err says
+ * why), -1 when the spawner could not be asked. */
+static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__SpawnRequest s = AUTONOMY__SPAWN_REQUEST__INIT;
+	char cwd[PATH_MAX];
+	size_t nenv = 0;
+	char **env = workload_env(r, &nenv);
+	pid_t pid = -1;
+
+	if (env == NULL)
+		return -1;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		snprintf(cwd, sizeof(cwd), "/");
+	s.argv = r->o.cmd;
+	s.n_argv = (size_t)r->o.ncmd;
+	s.env = env;
+	s.n_env = nenv;
+	s.cwd = cwd;
+	s.pgid = getpgrp();
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &s;
+	if (ipc_call_sock(r->spawner, &req, &resp, err, errlen) < 0) {
+		pid = -1;
+	} else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY) {
+		pid = resp->spawn_reply->pid;
+	} else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR) {
+		snprintf(err, errlen, "%s", resp->error->message);
+		pid = 0;
+	}
+	envelope_free(resp);
+	free(env[nenv - 1]);
+	free(env[nenv - 2]);
+	free(env);
+	return pid;
+}
+
+static int wait_workload(struct run *r, int *status)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__WaitRequest w = AUTONOMY__WAIT_REQUEST__INIT;
+	char err[256];
+	int rc = -1;
+
+	w.pid = r->workload;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_WAIT_REQUEST;
+	req.wait_request = &w;
+	if (!r->spawner_open ||
+	    ipc_call_sock(r->spawner, &req, &resp, err, sizeof(err)) < 0) {
+		log_warnx("spawner: cannot collect the workload's status");
+		return -1;
+	}
+	if (resp->body_case == AUTONOMY__ENVELOPE__BODY_WAIT_REPLY) {
+		*status = resp->wait_reply->wait_status;
+		rc = 0;
+	}
+	envelope_free(resp);
+	return rc;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+static int make_listener(struct run *r)
+{
+	struct sockaddr_in sa;
+	socklen_t slen = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &slen) < 0) {
+		close(fd);
+		return -1;
+	}
+	snprintf(r->url, sizeof(r->url), "http://127.0.0.1:%u",
+	         ntohs(sa.sin_port));
+	return fd;
+}
+
+static int prepare_dirs(struct run *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct stat st;
+
+	/* ipc:// paths must fit in sun_path (108 bytes): a long TMPDIR is
+	 * ignored for the runtime directory. */
+	if (tmp == NULL || *tmp != '/' || strlen(tmp) > 60)
+		tmp = "/tmp";
+	snprintf(r->rundir, sizeof(r->rundir), "%s/autonomy-run.XXXXXX", tmp);
+	if (mkdtemp(r->rundir) == NULL) {
+		log_warn("cannot create the runtime directory in %s", tmp);
+		r->rundir[0] = '\0';
+		return -1;
+	}
+	if (r->o.wal_dir != NULL) {
+		const char *src =
+		    r->o.wal_dir_from_env ? "AUTONOMY_RUN_WAL_DIR" : "--dir";
+		if (mkdir(r->o.wal_dir, 0700) < 0 && errno != EEXIST) {
+			log_warn("%s %s: cannot create the WAL directory", src,
+			         r->o.wal_dir);
+			return -1;
+		}
+		if (stat(r->o.wal_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			log_warnx("%s %s: not a directory", src, r->o.wal_dir);
+			return -1;
+		}
+		if (realpath(r->o.wal_dir, r->waldir) == NULL) {
+			log_warn("%s %s", src, r->o.wal_dir);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(r->waldir, sizeof(r->waldir), "%s/autonomy-wal.XXXXXX", tmp);
+	if (mkdtemp(r->waldir) == NULL) {
+		log_warn("cannot create a WAL directory in %s", tmp);
+		r->waldir[0] = '\0';
+		return -1;
+	}
+	r->wal_temp = 1;
+	return 0;
+}
+
+static int start_runtime(struct run *r)
+{
+	char url[256];
+	const char *walargs[] = {"--wal-dir", r->waldir, NULL};
+	char lfd[16], tfd[16];
+	const char *toolargs[] = {"--listen-fd", lfd, "--token-fd", tfd, NULL};
+	int listener, tpipe[2], pass[2];
+
+	if (helper_start(r, H_WALWRITER, walargs, NULL, 0) < 0)
+		return -1;
+	if (ipc_url(url, sizeof(url), r->rundir, IPC_WALWRITER) < 0 ||
+	    ipc_dial_req(&r->wal, url, IPC_TIMEOUT_MS) < 0)
+		return -1;
+	r->wal_open = 1;
+	if (helper_start(r, H_POLICYD, NULL, NULL, 0) < 0 ||
+	    helper_start(r, H_SPAWNER, NULL, NULL, 0) < 0)
+		return -1;
+	if (ipc_url(url, sizeof(url), r->rundir, IPC_SPAWNER) < 0 ||
+	    ipc_dial_req(&r->spawner, url, IPC_TIMEOUT_MS) < 0)
+		return -1;
+	r->spawner_open = 1;
+
+	if ((listener = make_listener(r)) < 0) {
+		log_warn("cannot listen on 127.0.0.1");
+		return -1;
+	}
+	if (pipe2(tpipe, O_CLOEXEC) < 0) {
+		close(listener);
+		return -1;
+	}
+	snprintf(lfd, sizeof(lfd), "%d", listener);
+	snprintf(tfd, sizeof(tfd), "%d", tpipe[0]);
+	pass[0] = listener;
+	pass[1] = tpipe[0];
+	/* The token travels on a pipe, not argv: argv is world-readable in
+	 * /proc. 64 bytes fit in the pipe buffer, so this cannot block. */
+	if (write(tpipe[1], r->token, strlen(r->token)) !=
+	    (ssize_t)strlen(r->token)) {
+		close(listener);
+		close(tpipe[0]);
+		close(tpipe[1]);
+		return -1;
+	}
+	close(tpipe[1]);
+	int rc = helper_start(r, H_TOOLSRV, toolargs, pass, 2);
+	close(listener);
+	close(tpipe[0]);
+	if (rc < 0)
+		return -1;
+	return wal_send_peers(r);
+}
+
+/* ---- the run --------------------------------------------------------- */
+
+static int which_helper_died(struct run *r)
+{
+	for (int i = 0; i < H_COUNT; i++)
+		if (r->h[i].pid > 0 && helper_reap(&r->h[i]) == 1)
+			return i;
+	return -1;
+}
+
+/* Stops the workload: SIGTERM, then SIGKILL after the grace period. */
+static void stop_workload(struct run *r)
+{
+	struct pollfd pfd;
+
+	if (r->workload_pidfd < 0)
+		return;
+	pidfd_send_signal(r->workload_pidfd, SIGTERM, NULL, 0);
+	pfd.fd = r->workload_pidfd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, STOP_GRACE_MS) == 0) {
+		pidfd_send_signal(r->workload_pidfd, SIGKILL, NULL, 0);
+		poll(&pfd, 1, STOP_GRACE_MS);
+	}
+}
+
+/* Orphans (a workload's children whose parent died) are reparented to
+ * us as the child subreaper; reap them, but never a helper, whose status
+ * helper_reap() collects through its pidfd. */
+static void reap_orphans(struct run *r)
+{
+	for (;;) {
+		siginfo_t si;
+		int helper = 0;
+
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid == 0)
+			return;
+		for (int i = 0; i < H_COUNT; i++)
+			if (r->h[i].pid == si.si_pid)
+				helper = 1;
+		if (helper)
+			return;
+		waitpid(si.si_pid, NULL, WNOHANG);
+	}
+}
+
+/* Waits for the workload to end, forwarding signals. Returns the index
+ * of a helper that died, or -1 when the workload ended normally. */
+static int supervise(struct run *r)
+{
+	for (;;) {
+		struct pollfd pfd[2 + H_COUNT];
+		int n = 0;
+
+		pfd[n++] = (struct pollfd){r->sigfd, POLLIN, 0};
+		pfd[n++] = (struct pollfd){r->workload_pidfd, POLLIN, 0};
+		for (int i = 0; i < H_COUNT; i++)
+			pfd[n++] = (struct pollfd){r->h[i].pidfd, POLLIN, 0};
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		for (int i = 0; i < H_COUNT; i++)
+			if (pfd[2 + i].revents)
+				return i;
+		if (pfd[1].revents)
+			return -1;
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(r->sigfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGCHLD) {
+				reap_orphans(r);
+				continue;
+			}
+			log_debug("forwarding signal %u to the workload",
+			          si.ssi_signo);
+			pidfd_send_signal(r->workload_pidfd, (int)si.ssi_signo,
+			                  NULL, 0);
+		}
+	}
+}
+
+static void cleanup(struct run *r)
+{
+	for (int i = H_COUNT - 1; i >= 0; i--)
+		if (i != H_WALWRITER)
+			helper_stop(&r->h[i]);
+	if (r->spawner_open)
+		nng_close(r->spawner);
+	r->spawner_open = 0;
+	helper_stop(&r->h[H_WALWRITER]);
+	if (r->wal_open)
+		nng_close(r->wal);
+	r->wal_open = 0;
+	if (r->rundir[0])
+		rmtree(r->rundir);
+	if (r->wal_temp && !r->o.keep && r->waldir[0])
+		rmtree(r->waldir);
+}
+
+static void fill_footprint(struct run *r, struct footprint *fp, int code)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fp->wal_dir = r->waldir;
+	fp->wal_kept = !r->wal_temp || r->o.keep;
+	fp->wal_pinned = !r->wal_temp;
+	fp->url = r->url;
+	fp->wall_s = (double)(t1.tv_sec - r->t0.tv_sec) +
+	             (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
+	fp->exit_code = code;
+	for (int i = 0; i < H_COUNT; i++) {
+		fp->helper_names[i] = helper_names[i];
+		fp->helper_pids[i] = r->h[i].pid;
+	}
+	fp->nhelpers = H_COUNT;
+	fp->opts = &r->o;
+}
+
+int run_main(int argc, char **argv)
+{
+	struct run r;
+	struct footprint fp;
+	char err[512];
+	sigset_t mask;
+	int status = 0, code, dead;
+
+	memset(&r, 0, sizeof(r));
+	memset(&fp, 0, sizeof(fp));
+	r.workload_pidfd = -1;
+	r.sigfd = -1;
+	for (int i = 0; i < H_COUNT; i++)
+		r.h[i].pidfd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+
+	if (run_parse_flags(argc, argv, getenv("AUTONOMY_RUN_WAL_DIR"), &r.o,
+	                    err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (r.o.help) {
+		fputs(run_usage, stdout);
+		return 0;
+	}
+
+	/* Signals arrive on a signalfd; the helpers reset the mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGQUIT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((r.sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
+		fatal("signalfd");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	if (hex_token(r.token) < 0 || prepare_dirs(&r) < 0 ||
+	    start_runtime(&r) < 0) {
+		fprintf(stderr, "autonomy run: the runtime could not start; "
+		                "nothing was run\n");
+		cleanup(&r);
+		return EXIT_RUNTIME;
+	}
+
+	char argcbuf[16];
+	snprintf(argcbuf, sizeof(argcbuf), "%d", r.o.ncmd);
+	const char *startkv[] = {"argv0", r.o.cmd[0], "argc",
+	                         argcbuf, "wal_dir",  r.waldir,
+	                         "url",   r.url,      NULL};
+	if (wal_append(&r, "run.start", NULL, startkv) < 0) {
+		fprintf(stderr, "autonomy run: cannot write run.start to the "
+		                "WAL; nothing was run\n");
+		cleanup(&r);
+		return EXIT_RUNTIME;
+	}
+
+	r.workload = spawn_workload(&r, err, sizeof(err));
+	if (r.workload <= 0) {
+		code = r.workload == 0 ? EXIT_NOEXEC : EXIT_RUNTIME;
+		fprintf(stderr, "autonomy run: %s\n",
+		        r.workload == 0 ? err : "the spawner did not answer");
+		char cbuf[16];
+		snprintf(cbuf, sizeof(cbuf), "%d", code);
+		const char *kv[] = {"exit_status", cbuf, "error", err, NULL};
+		wal_append(&r, "run.end", NULL, kv);
+		wal_stats(&r, &fp);
+		fill_footprint(&r, &fp, code);
+		cleanup(&r);
+		footprint_print(stderr, &fp);
+		return code;
+	}
+	r.workload_pidfd = pidfd_open(r.workload, 0);
+	if (r.workload_pidfd < 0)
+		fatal("pidfd_open(workload %d)", (int)r.workload);
+
+	dead = supervise(&r);
+	if (dead >= 0) {
+		/* Fail closed. */
+		char why[128], hbuf[16];
+		helper_reap(&r.h[dead]);
+		while (!r.h[dead].reaped) {
+			ms_sleep(5);
+			helper_reap(&r.h[dead]);
+		}
+		describe_status(r.h[dead].status, why, sizeof(why));
+		fprintf(stderr,
+		        "autonomy run: helper %s (pid %d) %s; no further tool "
+		        "call can be allowed: stopping the workload\n",
+		        helper_names[dead], (int)r.h[dead].pid, why);
+		snprintf(hbuf, sizeof(hbuf), "%d", (int)r.h[dead].pid);
+		const char *kv[] = {"helper", helper_names[dead], "pid",
+		                    hbuf,     "status",           why,
+		                    NULL};
+		if (dead != H_WALWRITER)
+			wal_append(&r, "helper.exit", NULL, kv);
+		stop_workload(&r);
+		if (dead != H_SPAWNER)
+			wait_workload(&r, &status);
+		code = EXIT_RUNTIME;
+		const char *endkv[] = {"exit_status", "70", "reason",
+		                       "helper died", NULL};
+		if (dead != H_WALWRITER) {
+			wal_append(&r, "run.end", NULL, endkv);
+			wal_stats(&r, &fp);
+		}
+	} else {
+		char sbuf[16], cbuf[16];
+		if (wait_workload(&r, &status) < 0) {
+			code = EXIT_RUNTIME;
+		} else if (WIFSIGNALED(status)) {
+			code = 128 + WTERMSIG(status);
+		} else {
+			code = WEXITSTATUS(status);
+		}
+		describe_status(status, sbuf, sizeof(sbuf));
+		snprintf(cbuf, sizeof(cbuf), "%d", code);
+		const char *kv[] = {"exit_status", cbuf, NULL};
+		if (wal_append(&r, "run.end", NULL, kv) < 0)
+			code = EXIT_RUNTIME;
+		wal_stats(&r, &fp);
+	}
+	fill_footprint(&r, &fp, code);
+	cleanup(&r);
+	footprint_print(stderr, &fp);
+	return code;
+}
