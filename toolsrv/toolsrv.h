@@ -1,0 +1,38 @@
+/* toolsrv's own pieces: the HTTP front (http.c) over libmicrohttpd, the
+ * policyd backend it calls, and the seccomp allow-list (sandbox.c). */
+#ifndef AUTONOMY_TOOLSRV_H
+#define AUTONOMY_TOOLSRV_H
+
+#include <nng/nng.h>
+
+#include "request.h"
+
+/* One thread per connection (see http.c): this bounds both the threads
+ * and the body buffers (at most REQUEST_MAX_BODY each). */
+#define TOOLSRV_MAX_CONNECTIONS 256
+/* An idle or slow client is dropped after this many seconds. */
+#define TOOLSRV_CONN_TIMEOUT_S 15
+/* How long one call may wait for policyd's decision. */
+#define TOOLSRV_CALL_TIMEOUT_MS 30000
+/* How long a request may wait to be handed to policyd (no pipe). */
+#define TOOLSRV_SEND_TIMEOUT_MS 5000
+
+struct toolsrv {
+	struct tool_token token;
+	nng_socket policyd;
+	int call_timeout_ms;
+	int send_timeout_ms;
+	struct MHD_Daemon *mhd;
+};
+
+/* Starts serving HTTP on the already-listening socket listen_fd. */
+int http_start(struct toolsrv *ts, int listen_fd);
+
+/* The real backend: one nng context per call to policyd. */
+Envelope *policyd_call(void *arg, const char *kind, const char *params_json,
+                       char *err, size_t errlen);
+
+/* no-new-privs, capabilities, rlimits and the seccomp allow-list. */
+int sandbox_confine(void);
+
+#endif
