@@ -1,5 +1,6 @@
 #include "ipc.h"
 
+#include <limits.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
@@ -153,6 +154,7 @@ int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
 {
 	nng_msg *msg;
 	nng_pipe p;
+	uint64_t peer;
 	int rv;
 
 	*env = NULL;
@@ -165,9 +167,13 @@ int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
 		return -1;
 	}
 	p = nng_msg_get_pipe(msg);
+	/* nng 1.5 types NNG_OPT_IPC_PEER_PID as uint64: get_int fails. */
 	if (nng_pipe_id(p) < 0 ||
-	    nng_pipe_get_int(p, NNG_OPT_IPC_PEER_PID, pid) != 0)
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer) != 0 ||
+	    peer == 0 || peer > INT_MAX)
 		*pid = -1;
+	else
+		*pid = (int)peer;
 	*env = envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err,
 	                       errlen);
 	nng_msg_free(msg);
