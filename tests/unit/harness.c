@@ -1,0 +1,303 @@
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <nng/nng.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipc.h"
+
+#define FAKE_WAL_MAX 4096
+
+struct fake_wal {
+	nng_socket sock;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	enum fake_wal_mode mode;
+	size_t n;
+	Envelope *recs[FAKE_WAL_MAX];
+	int pids[FAKE_WAL_MAX];
+	uint64_t seq;
+};
+
+static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__WalAck ack = AUTONOMY__WAL_ACK__INIT;
+	Autonomy__Error e = AUTONOMY__ERROR__INIT;
+	uint8_t hash[32] = {0}, *buf;
+	size_t len;
+	nng_msg *msg;
+	enum fake_wal_mode mode;
+	Envelope *in;
+	uint64_t peer = 0;
+	int pid;
+
+	in = envelope_unpack(nng_msg_body(req), nng_msg_len(req), NULL, 0);
+	if (nng_pipe_get_uint64(nng_msg_get_pipe(req), NNG_OPT_IPC_PEER_PID,
+	                        &peer) != 0)
+		peer = 0;
+	pid = peer ? (int)peer : -1;
+	pthread_mutex_lock(&fw->mu);
+	mode = fw->mode;
+	if (in != NULL &&
+	    in->body_case == AUTONOMY__ENVELOPE__BODY_WAL_APPEND &&
+	    fw->n < FAKE_WAL_MAX) {
+		fw->pids[fw->n] = pid;
+		fw->recs[fw->n++] = in;
+		in = NULL;
+	}
+	ack.seq = ++fw->seq;
+	pthread_mutex_unlock(&fw->mu);
+	envelope_free(in);
+
+	if (mode == FAKE_WAL_SILENT)
+		return;
+	if (mode == FAKE_WAL_ERROR) {
+		e.message = "disk on fire";
+		env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
+		env.error = &e;
+	} else {
+		ack.hash.data = hash;
+		ack.hash.len = sizeof(hash);
+		env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_ACK;
+		env.wal_ack = &ack;
+	}
+	if (envelope_pack(&env, &buf, &len) < 0)
+		abort();
+	if (nng_msg_alloc(&msg, 0) != 0 || nng_msg_append(msg, buf, len) != 0)
+		abort();
+	free(buf);
+	if (nng_sendmsg(fw->sock, msg, 0) != 0)
+		nng_msg_free(msg);
+}
+
+static void *fake_wal_main(void *arg)
+{
+	struct fake_wal *fw = arg;
+	nng_msg *msg;
+
+	while (nng_recvmsg(fw->sock, &msg, 0) == 0) {
+		fake_wal_answer(fw, msg);
+		nng_msg_free(msg);
+	}
+	return NULL;
+}
+
+struct fake_wal *fake_wal_start(const char *rundir)
+{
+	struct fake_wal *fw = calloc(1, sizeof(*fw));
+	char url[256];
+
+	if (fw == NULL ||
+	    ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0 ||
+	    ipc_listen_rep(&fw->sock, url) < 0) {
+		free(fw);
+		return NULL;
+	}
+	pthread_mutex_init(&fw->mu, NULL);
+	if (pthread_create(&fw->thread, NULL, fake_wal_main, fw) != 0) {
+		nng_close(fw->sock);
+		free(fw);
+		return NULL;
+	}
+	return fw;
+}
+
+void fake_wal_set_mode(struct fake_wal *fw, enum fake_wal_mode mode)
+{
+	pthread_mutex_lock(&fw->mu);
+	fw->mode = mode;
+	pthread_mutex_unlock(&fw->mu);
+}
+
+size_t fake_wal_count(struct fake_wal *fw)
+{
+	size_t n;
+
+	pthread_mutex_lock(&fw->mu);
+	n = fw->n;
+	pthread_mutex_unlock(&fw->mu);
+	return n;
+}
+
+const Autonomy__WalAppend *fake_wal_get(struct fake_wal *fw, size_t i)
+{
+	const Autonomy__WalAppend *a = NULL;
+
+	pthread_mutex_lock(&fw->mu);
+	if (i < fw->n)
+		a = fw->recs[i]->wal_append;
+	pthread_mutex_unlock(&fw->mu);
+	return a;
+}
+
+int fake_wal_pid(struct fake_wal *fw, size_t i)
+{
+	int pid = -1;
+
+	pthread_mutex_lock(&fw->mu);
+	if (i < fw->n)
+		pid = fw->pids[i];
+	pthread_mutex_unlock(&fw->mu);
+	return pid;
+}
+
+size_t fake_wal_count_kind(struct fake_wal *fw, const char *kind,
+                           const char *audit_id)
+{
+	size_t n = 0, total = fake_wal_count(fw);
+
+	for (size_t i = 0; i < total; i++) {
+		const Autonomy__WalAppend *a = fake_wal_get(fw, i);
+		if (strcmp(a->kind, kind) == 0 &&
+		    (audit_id == NULL || strcmp(a->audit_id, audit_id) == 0))
+			n++;
+	}
+	return n;
+}
+
+const Autonomy__WalAppend *fake_wal_find(struct fake_wal *fw, const char *kind)
+{
+	size_t total = fake_wal_count(fw);
+
+	for (size_t i = 0; i < total; i++) {
+		const Autonomy__WalAppend *a = fake_wal_get(fw, i);
+		if (strcmp(a->kind, kind) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+void fake_wal_stop(struct fake_wal *fw)
+{
+	if (fw == NULL)
+		return;
+	nng_close(fw->sock);
+	pthread_join(fw->thread, NULL);
+	for (size_t i = 0; i < fw->n; i++)
+		envelope_free(fw->recs[i]);
+	pthread_mutex_destroy(&fw->mu);
+	free(fw);
+}
+
+const char *wal_attr(const Autonomy__WalAppend *a, const char *key)
+{
+	for (size_t i = 0; i < a->n_attrs; i++)
+		if (strcmp(a->attrs[i]->key, key) == 0)
+			return a->attrs[i]->value;
+	return NULL;
+}
+
+char *harness_rundir(void)
+{
+	char tmpl[] = "/tmp/autonomy-test-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	return d ? strdup(d) : NULL;
+}
+
+void harness_rmdir(char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char path[512];
+
+	if (dir == NULL)
+		return;
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+pid_t harness_start_helper(const char *binary, const char *rundir)
+{
+	int fds[2];
+	pid_t pid;
+	struct pollfd pfd;
+	char byte;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		char *argv[] = {(char *)binary, "--rundir", (char *)rundir,
+		                "--ready-fd",   "3",        NULL};
+		/* dup2 onto itself would keep O_CLOEXEC. */
+		if (fds[1] == 3 ? fcntl(3, F_SETFD, 0) < 0
+		                : dup2(fds[1], 3) < 0)
+			_exit(126);
+		execv(binary, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 10000) != 1 || read(fds[0], &byte, 1) != 1) {
+		int status = 0;
+		close(fds[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fprintf(stderr, "%s did not report ready (status 0x%x)\n",
+		        binary, status);
+		return -1;
+	}
+	close(fds[0]);
+	return pid;
+}
+
+int harness_stop_helper(pid_t pid)
+{
+	int status = -1;
+
+	if (pid <= 0)
+		return -1;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+int harness_status_has(pid_t pid, const char *line)
+{
+	char path[64], buf[256];
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(buf, sizeof(buf), f) != NULL)
+		found = strncmp(buf, line, strlen(line)) == 0;
+	fclose(f);
+	return found;
+}
+
+int harness_dial(const char *rundir, const char *name, int timeout_ms,
+                 nng_socket *s)
+{
+	char url[256];
+
+	if (ipc_url(url, sizeof(url), rundir, name) < 0)
+		return -1;
+	return ipc_dial_req(s, url, timeout_ms);
+}
