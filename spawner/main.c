@@ -1,0 +1,363 @@
+/* spawner: the only process that creates processes (DESIGN.md §1, §5).
+ *
+ *   spawner --rundir DIR --ready-fd N
+ *
+ * Listens (rep) on DIR/spawner.sock for its supervisor's SpawnRequest and
+ * WaitRequest, dials (req) DIR/walwriter.sock to record workload.start.
+ * It serves its parent only (the supervisor, by the connection's peer
+ * pid), has at most one workload alive at a time, and never has any
+ * other child. Requests are served one at a time: the supervisor sends
+ * WaitRequest only once the workload's pidfd is readable, so waitpid()
+ * does not block. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "helper.h"
+#include "ipc.h"
+#include "log.h"
+#include "sandbox.h"
+
+#define SPAWNER_WAL_TIMEOUT_MS 5000
+
+extern char **environ;
+
+struct spawner {
+	nng_ctx rep;
+	nng_ctx wal;
+	pid_t workload; /* spawned and not yet reaped, or 0 */
+};
+
+/* What the child reports on the exec pipe when it cannot exec. */
+enum child_stage { STAGE_PGID, STAGE_CWD, STAGE_EXEC };
+struct child_failure {
+	int stage;
+	int err;
+};
+
+static noreturn void usage(void)
+{
+	fprintf(stderr, "usage: spawner --rundir DIR --ready-fd N\n");
+	exit(64);
+}
+
+static noreturn void child_fail(int fd, int stage)
+{
+	struct child_failure f = {stage, errno};
+
+	(void)!write(fd, &f, sizeof(f));
+	_exit(127);
+}
+
+/* In the child, between fork and exec: async-signal-safe calls only (the
+ * spawner has nng's threads, the child only this one). */
+static noreturn void child_exec(const Autonomy__SpawnRequest *req, char **argv,
+                                char **envp, int errfd)
+{
+	struct sigaction dfl;
+	sigset_t none;
+
+	/* The spawner ignores SIGPIPE, and ignored signals survive exec. */
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL); /* KILL/STOP: EINVAL, fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	/* Join the supervisor's group so the terminal's Ctrl-C reaches the
+	 * workload; 0 gives it a group of its own. */
+	if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0)
+		child_fail(errfd, STAGE_PGID);
+	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
+		child_fail(errfd, STAGE_CWD);
+	/* Only 0, 1, 2 reach the workload (nng's fds are CLOEXEC already;
+	 * this makes sure of every other one). */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* execvpe() searches the PATH of environ: make that the
+	 * request's environment, not the spawner's. */
+	environ = envp;
+	execvpe(argv[0], argv, envp);
+	child_fail(errfd, STAGE_EXEC);
+}
+
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Forks and execs the workload. Returns its pid, or -1 with why in err
+ * (the child, if any, already reaped). */
+static pid_t spawn_workload(const Autonomy__SpawnRequest *req, char *err,
+                            size_t errlen)
+{
+	char **argv = calloc(req->n_argv + 1, sizeof(*argv));
+	char **envp = calloc(req->n_env + 1, sizeof(*envp));
+	struct child_failure f;
+	int pfd[2];
+	ssize_t n;
+	pid_t pid = -1;
+
+	if (argv == NULL || envp == NULL) {
+		snprintf(err, errlen, "spawner: out of memory");
+		goto out;
+	}
+	memcpy(argv, req->argv, req->n_argv * sizeof(*argv));
+	if (req->n_env > 0)
+		memcpy(envp, req->env, req->n_env * sizeof(*envp));
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "spawner: pipe: %s", strerror(errno));
+		goto out;
+	}
+	if ((pid = fork()) < 0) {
+		snprintf(err, errlen, "spawner: fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		goto out;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child_exec(req, argv, envp, pfd[1]);
+	}
+	close(pfd[1]);
+	/* EOF: the exec succeeded and closed the pipe; bytes: it failed. */
+	do
+		n = read(pfd[0], &f, sizeof(f));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n == 0)
+		goto out;
+	if (n != (ssize_t)sizeof(f)) {
+		kill(pid, SIGKILL);
+		snprintf(err, errlen, "cannot execute %.256s: lost its report",
+		         argv[0]);
+	} else if (f.stage == STAGE_EXEC) {
+		snprintf(err, errlen, "cannot execute %.256s: %s", argv[0],
+		         strerror(f.err));
+	} else if (f.stage == STAGE_CWD) {
+		snprintf(err, errlen, "cannot execute %.256s: chdir %.256s: %s",
+		         argv[0], req->cwd, strerror(f.err));
+	} else {
+		snprintf(err, errlen,
+		         "cannot execute %.256s: join process group %d: %s",
+		         argv[0], req->pgid, strerror(f.err));
+	}
+	reap(pid);
+	pid = -1;
+out:
+	free(argv);
+	free(envp);
+	return pid;
+}
+
+/* Appends workload.start and waits for the durable ack. */
+static int record_start(struct spawner *sp, const Autonomy__SpawnRequest *req,
+                        pid_t pid, char *err, size_t errlen)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__WalAppend app = AUTONOMY__WAL_APPEND__INIT;
+	Autonomy__Attr a[3] = {AUTONOMY__ATTR__INIT, AUTONOMY__ATTR__INIT,
+	                       AUTONOMY__ATTR__INIT};
+	Autonomy__Attr *ap[3] = {&a[0], &a[1], &a[2]};
+	char argv0[ENV_MAX_ATTR_VALUE], argc[24], pidtxt[24], why[256];
+	Envelope *resp;
+	int rc = -1;
+
+	snprintf(argv0, sizeof(argv0), "%s", req->argv[0]);
+	snprintf(argc, sizeof(argc), "%zu", req->n_argv);
+	snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
+	a[0].key = "argv0";
+	a[0].value = argv0;
+	a[1].key = "argc";
+	a[1].value = argc;
+	a[2].key = "pid";
+	a[2].value = pidtxt;
+	app.audit_id = "";
+	app.kind = "workload.start";
+	app.tool = "";
+	app.attrs = ap;
+	app.n_attrs = 3;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
+	env.wal_append = &app;
+
+	if (ipc_call(sp->wal, &env, &resp, why, sizeof(why)) < 0) {
+		snprintf(err, errlen,
+		         "walwriter did not record workload.start: %s", why);
+		return -1;
+	}
+	if (resp->body_case == AUTONOMY__ENVELOPE__BODY_WAL_ACK)
+		rc = 0;
+	else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR)
+		snprintf(err, errlen,
+		         "walwriter refused workload.start: %.300s",
+		         resp->error->message);
+	else
+		snprintf(err, errlen,
+		         "walwriter answered workload.start with %s",
+		         envelope_body_name(resp));
+	envelope_free(resp);
+	return rc;
+}
+
+static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__SpawnReply rep = AUTONOMY__SPAWN_REPLY__INIT;
+	char err[1024];
+	pid_t pid;
+
+	if (sp->workload > 0) {
+		snprintf(err, sizeof(err),
+		         "a workload is already running (pid %d)",
+		         (int)sp->workload);
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	if ((pid = spawn_workload(req, err, sizeof(err))) < 0) {
+		log_warnx("%s", err);
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	/* Not recorded, not running: fail closed. */
+	if (record_start(sp, req, pid, err, sizeof(err)) < 0) {
+		log_warnx("%s; stopping workload %d", err, (int)pid);
+		kill(pid, SIGKILL);
+		reap(pid);
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	sp->workload = pid;
+	rep.pid = pid;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY;
+	env.spawn_reply = &rep;
+	ipc_reply(sp->rep, &env);
+}
+
+static void serve_wait(struct spawner *sp, const Autonomy__WaitRequest *req)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__WaitReply rep = AUTONOMY__WAIT_REPLY__INIT;
+	char err[128];
+	int status;
+	pid_t r;
+
+	if (sp->workload <= 0 || req->pid != sp->workload) {
+		snprintf(err, sizeof(err),
+		         "pid %d is not a workload of this spawner", req->pid);
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	do
+		r = waitpid(sp->workload, &status, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "waitpid %d: %s", req->pid,
+		         strerror(errno));
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	sp->workload = 0;
+	rep.wait_status = status;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_WAIT_REPLY;
+	env.wait_reply = &rep;
+	ipc_reply(sp->rep, &env);
+}
+
+static noreturn void serve(struct spawner *sp)
+{
+	char err[256];
+
+	for (;;) {
+		Envelope *req;
+		int pid, closed;
+
+		if (ipc_recv(sp->rep, &req, &pid, &closed, err, sizeof(err)) <
+		    0) {
+			if (closed)
+				fatalx("spawner socket closed");
+			log_warnx("request from pid %d: %s", pid, err);
+			ipc_reply_error(sp->rep, err);
+			continue;
+		}
+		/* Only the supervisor, our parent, may spawn: not a
+		 * compromised toolsrv that found the socket. */
+		if (pid <= 1 || pid != getppid()) {
+			log_warnx("refused %s from pid %d (not the supervisor)",
+			          envelope_body_name(req), pid);
+			ipc_reply_error(sp->rep,
+			                "spawner serves its supervisor only");
+		} else if (req->body_case ==
+		           AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST) {
+			serve_spawn(sp, req->spawn_request);
+		} else if (req->body_case ==
+		           AUTONOMY__ENVELOPE__BODY_WAIT_REQUEST) {
+			serve_wait(sp, req->wait_request);
+		} else {
+			snprintf(err, sizeof(err),
+			         "spawner serves SpawnRequest and WaitRequest, "
+			         "not %s",
+			         envelope_body_name(req));
+			log_warnx("%s", err);
+			ipc_reply_error(sp->rep, err);
+		}
+		envelope_free(req);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"rundir", required_argument, NULL, 'r'},
+	    {"ready-fd", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct spawner sp = {0};
+	const char *rundir = NULL;
+	char url[128], walurl[128];
+	nng_socket rep, wal;
+	int ready_fd = -1, ch, rv;
+
+	helper_init("spawner");
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			rundir = optarg;
+			break;
+		case 'f':
+			if ((ready_fd = helper_parse_fd(optarg)) < 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || rundir == NULL || ready_fd < 0)
+		usage();
+	if (ipc_url(url, sizeof(url), rundir, IPC_SPAWNER) < 0 ||
+	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
+		fatalx("--rundir %s: path too long for a socket", rundir);
+	/* waitpid() needs children to stay until reaped. */
+	signal(SIGCHLD, SIG_DFL);
+
+	if (ipc_listen_rep(&rep, url) < 0)
+		fatalx("cannot listen on %s", url);
+	if (ipc_dial_req(&wal, walurl, SPAWNER_WAL_TIMEOUT_MS) < 0)
+		fatalx("cannot dial %s", walurl);
+	if ((rv = nng_ctx_open(&sp.rep, rep)) != 0 ||
+	    (rv = nng_ctx_open(&sp.wal, wal)) != 0)
+		fatalx("nng_ctx_open: %s", nng_strerror(rv));
+
+	if (spawner_sandbox() < 0)
+		fatalx("cannot confine spawner");
+
+	helper_ready(ready_fd);
+	serve(&sp);
+}

@@ -1,0 +1,387 @@
+/* The real spawner binary with a fake walwriter: it forks and execs what
+ * its supervisor (this test, its parent) asks, reports exec failures as
+ * errors naming the program, records workload.start, and reaps only its
+ * own workload. argv[1] is the spawner binary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "ipc.h"
+
+static const char *spawner_bin;
+
+struct fixture {
+	char *rundir;
+	struct fake_wal *wal;
+	pid_t pid;
+	nng_socket client;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL || (f->rundir = harness_rundir()) == NULL ||
+	    (f->wal = fake_wal_start(f->rundir)) == NULL ||
+	    (f->pid = harness_start_helper(spawner_bin, f->rundir)) < 0 ||
+	    harness_dial(f->rundir, IPC_SPAWNER, 20000, &f->client) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	int status;
+
+	nng_close(f->client);
+	status = harness_stop_helper(f->pid);
+	fake_wal_stop(f->wal);
+	harness_rmdir(f->rundir);
+	free(f);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
+		fprintf(stderr, "spawner ended with status 0x%x\n", status);
+		return -1;
+	}
+	return 0;
+}
+
+static Envelope *do_call(nng_socket s, Envelope *req)
+{
+	Envelope *resp = NULL;
+	char err[256];
+
+	if (ipc_call_sock(s, req, &resp, err, sizeof(err)) < 0)
+		fail_msg("call: %s", err);
+	return resp;
+}
+
+static Envelope *spawn(struct fixture *f, char **argv, char **env,
+                       const char *cwd, int pgid)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
+
+	while (argv[sr.n_argv] != NULL)
+		sr.n_argv++;
+	while (env[sr.n_env] != NULL)
+		sr.n_env++;
+	sr.argv = argv;
+	sr.env = env;
+	sr.cwd = (char *)cwd;
+	sr.pgid = pgid;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &sr;
+	return do_call(f->client, &req);
+}
+
+static Envelope *wait_for(struct fixture *f, int pid)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__WaitRequest wr = AUTONOMY__WAIT_REQUEST__INIT;
+
+	wr.pid = pid;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_WAIT_REQUEST;
+	req.wait_request = &wr;
+	return do_call(f->client, &req);
+}
+
+static char *default_env[] = {"PATH=/usr/bin:/bin", NULL};
+
+/* Spawns argv, expects a pid, waits and returns the raw wait status. */
+static int run(struct fixture *f, char **argv, char **env, const char *cwd,
+               int pgid, int *pid_out)
+{
+	Envelope *e = spawn(f, argv, env, cwd, pgid);
+	int pid, status;
+
+	if (e->body_case != AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY)
+		fail_msg("spawn %s: got %s %s", argv[0], envelope_body_name(e),
+		         e->body_case == AUTONOMY__ENVELOPE__BODY_ERROR
+		             ? e->error->message
+		             : "");
+	pid = e->spawn_reply->pid;
+	envelope_free(e);
+	if (pid_out != NULL)
+		*pid_out = pid;
+	e = wait_for(f, pid);
+	if (e->body_case != AUTONOMY__ENVELOPE__BODY_WAIT_REPLY)
+		fail_msg("wait %d: got %s", pid, envelope_body_name(e));
+	status = e->wait_reply->wait_status;
+	envelope_free(e);
+	return status;
+}
+
+static void test_exit_status_and_record(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = {"sh", "-c", "exit 7", NULL};
+	const Autonomy__WalAppend *a;
+	char pidtxt[16];
+	int pid, status = run(f, argv, default_env, "/", 0, &pid);
+
+	assert_true(pid > 1);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+
+	assert_int_equal(fake_wal_count(f->wal), 1);
+	a = fake_wal_get(f->wal, 0);
+	assert_string_equal(a->kind, "workload.start");
+	assert_string_equal(wal_attr(a, "argv0"), "sh");
+	assert_string_equal(wal_attr(a, "argc"), "3");
+	snprintf(pidtxt, sizeof(pidtxt), "%d", pid);
+	assert_string_equal(wal_attr(a, "pid"), pidtxt);
+	/* It came from the spawner's own connection. */
+	assert_int_equal(fake_wal_pid(f->wal, 0), f->pid);
+}
+
+static void test_exec_failure_is_an_error(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = {"autonomy-no-such-program", "x", NULL};
+	Envelope *e = spawn(f, argv, default_env, "/", 0);
+
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_string_equal(e->error->message,
+	                    "cannot execute autonomy-no-such-program: "
+	                    "No such file or directory");
+	envelope_free(e);
+	assert_int_equal(fake_wal_count(f->wal), 0);
+
+	/* A directory that is not there is named too. */
+	argv[0] = "true";
+	e = spawn(f, argv, default_env, "/nonexistent-autonomy-dir", 0);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(
+	    strstr(e->error->message, "chdir /nonexistent-autonomy-dir"));
+	envelope_free(e);
+
+	/* Nothing was left behind: the next spawn is not "already
+	 * running". */
+	argv[0] = "true";
+	argv[1] = NULL;
+	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
+}
+
+static void test_wait_foreign_pid(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = {"sh", "-c", "exit 0", NULL};
+	Envelope *e = wait_for(f, getpid());
+	int pid;
+
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e->error->message, "not a workload"));
+	envelope_free(e);
+
+	/* A reaped workload is not waitable twice. */
+	assert_int_equal(run(f, argv, default_env, "/", 0, &pid), 0);
+	e = wait_for(f, pid);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	envelope_free(e);
+}
+
+static void test_one_workload_at_a_time(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = {"sleep", "30", NULL};
+	Envelope *e = spawn(f, argv, default_env, "/", 0), *e2;
+	int pid;
+
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY);
+	pid = e->spawn_reply->pid;
+	e2 = spawn(f, argv, default_env, "/", 0);
+	assert_int_equal(e2->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e2->error->message, "already running"));
+	envelope_free(e2);
+	kill(pid, SIGKILL);
+	envelope_free(e);
+	e = wait_for(f, pid);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_WAIT_REPLY);
+	assert_true(WIFSIGNALED(e->wait_reply->wait_status));
+	assert_int_equal(WTERMSIG(e->wait_reply->wait_status), SIGKILL);
+	envelope_free(e);
+}
+
+static void test_env_cwd_path(void **state)
+{
+	struct fixture *f = *state;
+	char prog[512], path_env[600];
+	char *env[] = {path_env, "GREETING=hi", NULL};
+	char *argv[] = {"autonomy-test-prog", NULL};
+	FILE *fp;
+
+	/* A program found only through the request's PATH, checking the
+	 * request's cwd and environment. */
+	snprintf(prog, sizeof(prog), "%s/autonomy-test-prog", f->rundir);
+	fp = fopen(prog, "w");
+	assert_non_null(fp);
+	fprintf(fp,
+	        "#!/bin/sh\n"
+	        "test \"$(pwd)\" = \"%s\" || exit 2\n"
+	        "test \"$GREETING\" = hi || exit 3\n"
+	        "test -z \"$HOME\" || exit 4\n"
+	        "exit 5\n",
+	        f->rundir);
+	fclose(fp);
+	assert_int_equal(chmod(prog, 0755), 0);
+	snprintf(path_env, sizeof(path_env), "PATH=%s:/usr/bin:/bin",
+	         f->rundir);
+	int status = run(f, argv, env, f->rundir, 0, NULL);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 5);
+	unlink(prog);
+}
+
+static void test_signals_and_group(void **state)
+{
+	struct fixture *f = *state;
+	/* The spawner ignores SIGPIPE; the workload must not. */
+	char *ign[] = {"grep", "-q", "^SigIgn:.0000000000000000$",
+	               "/proc/self/status", NULL};
+	char *blk[] = {"grep", "-q", "^SigBlk:.0000000000000000$",
+	               "/proc/self/status", NULL};
+	char *pg[] = {"sh", "-c", "exit 0", NULL};
+	char stat[64], buf[512];
+	int pid, pgrp = -1;
+	Envelope *e;
+	FILE *fp;
+
+	assert_int_equal(run(f, ign, default_env, "/", 0, NULL), 0);
+	assert_int_equal(run(f, blk, default_env, "/", 0, NULL), 0);
+
+	/* pgid: the workload joins the given group (ours, as the
+	 * supervisor's would be). It stays a zombie until Wait. */
+	e = spawn(f, pg, default_env, "/", getpgrp());
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY);
+	pid = e->spawn_reply->pid;
+	envelope_free(e);
+	snprintf(stat, sizeof(stat), "/proc/%d/stat", pid);
+	fp = fopen(stat, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_int_equal(sscanf(strrchr(buf, ')') + 2, "%*c %*d %d", &pgrp), 1);
+	assert_int_equal(pgrp, getpgrp());
+	envelope_free(wait_for(f, pid));
+}
+
+static void test_wal_refusal_fails_closed(void **state)
+{
+	struct fixture *f = *state;
+	char *argv[] = {"sleep", "30", NULL};
+	Envelope *e;
+
+	fake_wal_set_mode(f->wal, FAKE_WAL_ERROR);
+	e = spawn(f, argv, default_env, "/", 0);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e->error->message, "disk on fire"));
+	envelope_free(e);
+	/* The unrecorded workload was stopped and reaped: a new one may
+	 * start. */
+	fake_wal_set_mode(f->wal, FAKE_WAL_ACK);
+	argv[0] = "true";
+	argv[1] = NULL;
+	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
+}
+
+/* Run as `test_spawner --sibling RUNDIR` (a fresh exec: nng does not
+ * survive fork): a process that is not the spawner's parent, think a
+ * compromised toolsrv, asks for a spawn. Exit 0 if it was refused. */
+static int sibling_main(const char *rundir)
+{
+	char *argv[] = {"true", NULL};
+	nng_socket s;
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp;
+	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
+	char err[256];
+
+	if (harness_dial(rundir, IPC_SPAWNER, 10000, &s) < 0)
+		return 2;
+	sr.argv = argv;
+	sr.n_argv = 1;
+	sr.cwd = "/";
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &sr;
+	if (ipc_call_sock(s, &req, &resp, err, sizeof(err)) < 0)
+		return 3;
+	if (resp->body_case != AUTONOMY__ENVELOPE__BODY_ERROR ||
+	    strstr(resp->error->message, "supervisor") == NULL)
+		return 1;
+	return 0;
+}
+
+static void test_only_the_parent_may_spawn(void **state)
+{
+	struct fixture *f = *state;
+	pid_t child = fork();
+	int status;
+
+	assert_true(child >= 0);
+	if (child == 0) {
+		char *argv[] = {"test_spawner", "--sibling", f->rundir, NULL};
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(fake_wal_count(f->wal), 0);
+}
+
+static void test_confined(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(harness_status_has(f->pid, "NoNewPrivs:\t1"));
+	assert_true(harness_status_has(f->pid, "Seccomp:\t2"));
+}
+
+static void test_workload_inherits_denylist(void **state)
+{
+	struct fixture *f = *state;
+	/* The workload runs under the spawner's filter: seccomp mode 2. */
+	char *argv[] = {"grep", "-q", "^Seccomp:.2$", "/proc/self/status",
+	                NULL};
+
+	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
+}
+
+int main(int argc, char **argv)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_exit_status_and_record),
+	    T(test_exec_failure_is_an_error),
+	    T(test_wait_foreign_pid),
+	    T(test_one_workload_at_a_time),
+	    T(test_env_cwd_path),
+	    T(test_signals_and_group),
+	    T(test_wal_refusal_fails_closed),
+	    T(test_only_the_parent_may_spawn),
+	    T(test_confined),
+	    T(test_workload_inherits_denylist),
+	};
+#undef T
+
+	if (argc == 3 && strcmp(argv[1], "--sibling") == 0)
+		return sibling_main(argv[2]);
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_spawner SPAWNER_BINARY\n");
+		return 2;
+	}
+	spawner_bin = argv[1];
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
