@@ -140,7 +140,8 @@ int confine_seccomp_nng_base(scmp_filter_ctx ctx)
 	    "brk", "munmap", "mremap", "madvise",
 	    /* threads and their synchronisation */
 	    "futex", "set_robust_list", "rseq", "sched_yield", "gettid",
-	    "getpid", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	    "getpid", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+	    "sigaltstack",
 	    "exit", "exit_group",
 	    /* nng's event loop */
 	    "epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll",
@@ -168,6 +169,12 @@ int confine_seccomp_nng_base(scmp_filter_ctx ctx)
 	                               CLONE_THREAD));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
 	                       0);
+	/* No new files after confinement. EACCES rather than a kill because
+	 * glibc itself asks: malloc reads /sys/devices/system/cpu/online the
+	 * first time a thread needs an arena, and copes with a refusal. */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
+	                       0);
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	                       SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	if (rc != 0) {

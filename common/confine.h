@@ -37,7 +37,8 @@ int confine_seccomp_allow(scmp_filter_ctx ctx, const char *const *names,
 /* What every nng helper needs once its sockets exist: memory without
  * PROT_EXEC, threads (clone with CLONE_THREAD only; clone3 gets ENOSYS
  * so glibc falls back to clone, whose flags we can inspect), futexes,
- * epoll, AF_UNIX sockets only, time, exit. */
+ * epoll, AF_UNIX sockets only, time, exit. open/openat fail with EACCES
+ * (no new files once confined). */
 int confine_seccomp_nng_base(scmp_filter_ctx ctx);
 
 int confine_seccomp_load(scmp_filter_ctx ctx);
