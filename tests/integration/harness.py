@@ -129,11 +129,7 @@ class Runtime:
         return out
 
     def finish(self, timeout=30):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-            except BrokenPipeError:
-                pass
+        # communicate() closes the workload's stdin: the stub then exits
         self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
         return self.proc.returncode
 

@@ -9,6 +9,15 @@ import unittest
 from harness import Runtime, TestCase, attrs, inspect, run, wait_for
 
 
+def running(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class FailClosed(TestCase):
     def kill_helper(self, name):
         wal = os.path.join(self.tmpdir(), "wal")
@@ -48,9 +57,7 @@ class FailClosed(TestCase):
         self.assertIn("helper %s (pid %d)" % (name, pid), rt.stderr)
         self.assertIn("killed by signal 9", rt.stderr)
         # the workload was stopped
-        self.assertFalse(os.path.exists("/proc/%d" % rt.workload_pid) and
-                         open("/proc/%d/stat" % rt.workload_pid).read()
-                         .split(")")[1].split()[0] != "Z")
+        self.assertFalse(running(rt.workload_pid), "workload not stopped")
         ok_before = [r for r in results if not r[0] and r[1] == 200]
         self.assertGreater(len(ok_before), 0)
         # Calls that raced with the kill may still complete; but once
