@@ -43,7 +43,7 @@ int policyd_sandbox(void)
 	    confine_seccomp_allow(ctx, extra, sizeof(extra) / sizeof(*extra)) <
 	        0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	                     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)) != 0) {
+	                     SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0)) != 0) {
 		log_warnx("policyd: cannot build the seccomp filter");
 		seccomp_release(ctx);
 		return -1;

@@ -2,6 +2,7 @@
  * its supervisor (this test, its parent) asks, reports exec failures as
  * errors naming the program, records workload.start, and reaps only its
  * own workload. argv[1] is the spawner binary. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -349,14 +351,32 @@ static void test_confined(void **state)
 	assert_true(harness_status_has(f->pid, "Seccomp:\t2"));
 }
 
+/* Run as `test_spawner --probe-keyctl` inside a workload: keyctl with
+ * an unknown command is EOPNOTSUPP for anyone, unless the spawner's
+ * deny-list answered EPERM first. Exit 0 if it did. */
+static int probe_keyctl_main(void)
+{
+	long rc = syscall(SYS_keyctl, 9999, 0, 0, 0, 0);
+
+	return rc == -1 && errno == EPERM ? 0 : 1;
+}
+
 static void test_workload_inherits_denylist(void **state)
 {
 	struct fixture *f = *state;
 	/* The workload runs under the spawner's filter: seccomp mode 2. */
 	char *argv[] = {"grep", "-q", "^Seccomp:.2$", "/proc/self/status",
 	                NULL};
+	char self[4096];
+	char *probe[] = {self, "--probe-keyctl", NULL};
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
+	assert_true(n > 0);
+	self[n] = '\0';
+	assert_int_equal(run(f, probe, default_env, "/", 0, NULL), 0);
+	/* The same call from here (no filter) is not refused. */
+	assert_int_equal(probe_keyctl_main(), 1);
 }
 
 int main(int argc, char **argv)
@@ -376,6 +396,8 @@ int main(int argc, char **argv)
 	};
 #undef T
 
+	if (argc == 2 && strcmp(argv[1], "--probe-keyctl") == 0)
+		return probe_keyctl_main();
 	if (argc == 3 && strcmp(argv[1], "--sibling") == 0)
 		return sibling_main(argv[2]);
 	if (argc != 2) {
