@@ -75,6 +75,38 @@ static void *appender_main(void *arg)
 	return NULL;
 }
 
+/* Every record of one commit carries the same time_ns, so distinct
+ * values count the transactions (and syncs). */
+struct commits {
+	int64_t last;
+	uint64_t n;
+};
+
+static int count_commit(uint64_t seq, const WalRecord *r, void *arg)
+{
+	struct commits *c = arg;
+
+	(void)seq;
+	if (c->n == 0 || r->time_ns != c->last)
+		c->n++;
+	c->last = r->time_ns;
+	return 0;
+}
+
+static uint64_t count_commits(const char *waldir)
+{
+	struct commits c = {0, 0};
+	struct wal *w;
+	char err[256];
+
+	if (wal_open(&w, waldir, WAL_READ, err, sizeof(err)) != 0)
+		return 0;
+	if (wal_foreach(w, count_commit, &c, err, sizeof(err)) != 0)
+		c.n = 0;
+	wal_close(w);
+	return c.n;
+}
+
 static int round_trip(const char *walwriter, const char *base, int n,
                       double seconds)
 {
@@ -82,7 +114,7 @@ static int round_trip(const char *walwriter, const char *base, int n,
 	struct appender *a = calloc((size_t)n, sizeof(*a));
 	pthread_t *t = calloc((size_t)n, sizeof(*t));
 	nng_socket sock;
-	uint64_t total = 0;
+	uint64_t total = 0, commits;
 	double t0, t1;
 	int p[2], status, failed = 0;
 	pid_t pid;
@@ -132,8 +164,12 @@ static int round_trip(const char *walwriter, const char *base, int n,
 	nng_close(sock);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
-	printf("appenders=%-3d %8.0f appends/s  (%llu acked in %.2f s)%s\n", n,
-	       total / (t1 - t0), (unsigned long long)total, t1 - t0,
+	commits = count_commits(waldir);
+	printf("appenders=%-3d %8.0f appends/s  (%llu acked in %.2f s; "
+	       "%llu commits, %.1f records each)%s\n",
+	       n, total / (t1 - t0), (unsigned long long)total, t1 - t0,
+	       (unsigned long long)commits,
+	       commits ? (double)total / commits : 0.0,
 	       failed ? "  FAILURES" : "");
 	fflush(stdout);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rundir);
