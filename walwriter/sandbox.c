@@ -1,7 +1,8 @@
 /* walwriter's confinement. By the time this runs, the LMDB files are open
  * and the rep socket listens, so the process needs no new paths, no new
  * sockets other than accepted AF_UNIX ones, and never a new process:
- * there is no open/openat, execve, fork or AF_INET in the list below. */
+ * no execve, fork or AF_INET below; open/openat get EACCES (confine.c),
+ * so the only files walwriter can write are the LMDB ones it holds. */
 #include "sandbox.h"
 
 #include <malloc.h>
