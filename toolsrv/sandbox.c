@@ -6,6 +6,7 @@
 #include "toolsrv.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/prctl.h>
 
 #include "confine.h"
@@ -63,6 +64,10 @@ int sandbox_confine(void)
 	scmp_filter_ctx ctx;
 	int rc = 0;
 
+	/* With FSIZE 0 a write to a regular file raises SIGXFSZ, whose
+	 * default is death; stderr redirected to a file would then kill us
+	 * on the first log line. Ignored, the write fails with EFBIG. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (confine_no_new_privs() < 0 || confine_drop_caps() < 0 ||
 	    confine_rlimits(&lim) < 0)
 		return -1;
@@ -76,7 +81,7 @@ int sandbox_confine(void)
 	}
 	/* MHD names its threads: prctl(PR_SET_NAME) and nothing else. */
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	                      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+	                      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	if (rc != 0) {
 		log_warnx("seccomp: prctl rule: %d", rc);
 		seccomp_release(ctx);

@@ -179,6 +179,18 @@ static const char *header(struct resp *r, const char *name, char *out,
 	return NULL;
 }
 
+static void assert_toolsrv_alive(void)
+{
+	int st = 0;
+
+	if (waitpid(toolsrv_pid, &st, WNOHANG) != 0) {
+		toolsrv_pid = -1;
+		fail_msg("toolsrv is gone: %s %d",
+		         WIFSIGNALED(st) ? "signal" : "exit",
+		         WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+	}
+}
+
 /* Reads one response from fd. */
 static void read_resp(int fd, struct resp *r)
 {
@@ -190,8 +202,11 @@ static void read_resp(int fd, struct resp *r)
 	memset(r, 0, sizeof(*r));
 	while (eoh == NULL) {
 		n = recv(fd, buf + have, sizeof(buf) - 1 - have, 0);
-		if (n <= 0)
+		if (n <= 0) {
+			usleep(300 * 1000); /* let a dying toolsrv be reaped */
+			assert_toolsrv_alive();
 			fail_msg("connection ended before the headers");
+		}
 		have += (size_t)n;
 		buf[have] = '\0';
 		eoh = strstr(buf, "\r\n\r\n");
@@ -300,12 +315,6 @@ static void resp_free(struct resp *r)
 	r->body = NULL;
 }
 
-static void assert_toolsrv_alive(void)
-{
-	int st;
-	assert_int_equal(waitpid(toolsrv_pid, &st, WNOHANG), 0);
-}
-
 /* ---- set-up: the supervisor's part ------------------------------------ */
 
 static int start_all(void **state)
@@ -347,11 +356,18 @@ static int start_all(void **state)
 
 	toolsrv_pid = fork();
 	if (toolsrv_pid == 0) {
-		char l[16], t[16], n[16];
+		char l[16], t[16], n[16], path[512];
+		int logfd;
 		close(ready[0]);
 		snprintf(l, sizeof(l), "%d", lfd);
 		snprintf(t, sizeof(t), "%d", tok[0]);
 		snprintf(n, sizeof(n), "%d", ready[1]);
+		/* stderr is a regular file: toolsrv runs with RLIMIT_FSIZE 0
+		 * and must survive logging there (SIGXFSZ). */
+		snprintf(path, sizeof(path), "%s/toolsrv.log", tmpdir);
+		if ((logfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >=
+		    0)
+			dup2(logfd, 2);
 		setenv("AUTONOMY_TOOLSRV_TIMEOUT_MS", "1500", 1);
 		execl(bin, "toolsrv", "--rundir", tmpdir, "--listen-fd", l,
 		      "--token-fd", t, "--ready-fd", n, (char *)NULL);
@@ -382,6 +398,8 @@ static int stop_all(void **state)
 	}
 	policyd_stop();
 	snprintf(path, sizeof(path), "%s/policyd.sock", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/toolsrv.log", tmpdir);
 	unlink(path);
 	rmdir(tmpdir);
 	/* a clean exit on SIGTERM, not a crash or a seccomp kill */
