@@ -300,11 +300,17 @@ static void serve_tool_request(struct worker *w,
 	free(c);
 }
 
+/* Workers start before confinement (so thread creation, and whatever a
+ * sanitizer runtime does in a new thread, happens while it still may)
+ * but read nothing until main() has confined the process. */
+static pthread_barrier_t confined;
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	char err[256];
 
+	pthread_barrier_wait(&confined);
 	for (;;) {
 		Envelope *req;
 		int pid, closed;
@@ -342,9 +348,10 @@ static void warm_up(void)
 	json_object_seed(seed | 1); /* else jansson reads /dev/urandom */
 	sha256_hex("", 0, hex);     /* OpenSSL loads its config once */
 	/* glibc sizes its malloc arenas from /sys/devices/system/cpu the
-	 * first time a thread needs one, unless told a maximum. */
-	if (mallopt(M_ARENA_MAX, POLICYD_MALLOC_ARENAS) != 1)
-		fatalx("mallopt(M_ARENA_MAX)");
+	 * first time a thread needs one, unless told a maximum. Best
+	 * effort (sanitizer mallocs refuse it): the filter answers that
+	 * open with EACCES, and glibc copes. */
+	(void)mallopt(M_ARENA_MAX, POLICYD_MALLOC_ARENAS);
 }
 
 int main(int argc, char **argv)
@@ -396,10 +403,8 @@ int main(int argc, char **argv)
 			fatalx("nng_ctx_open: %s", nng_strerror(rv));
 	}
 
-	if (policyd_sandbox() < 0)
-		fatalx("cannot confine policyd");
-
-	if (pthread_attr_init(&attr) != 0 ||
+	if (pthread_barrier_init(&confined, NULL, POLICYD_WORKERS + 1) != 0 ||
+	    pthread_attr_init(&attr) != 0 ||
 	    pthread_attr_setstacksize(&attr, WORKER_STACK) != 0)
 		fatalx("pthread attributes");
 	for (int i = 0; i < POLICYD_WORKERS; i++)
@@ -407,6 +412,10 @@ int main(int argc, char **argv)
 		                         &workers[i])) != 0)
 			fatalx("pthread_create: %s", strerror(rv));
 	pthread_attr_destroy(&attr);
+
+	if (policyd_sandbox() < 0)
+		fatalx("cannot confine policyd");
+	pthread_barrier_wait(&confined);
 
 	helper_ready(ready_fd);
 	log_debug("serving on %s", url);

@@ -11,7 +11,11 @@
  *   listener      accept                nng 1.5's ipc listener takes
  *                                       toolsrv's connection with
  *                                       accept(2), not accept4(2)
- *   thread names  prctl(PR_SET_NAME)    nng names the threads it starts
+ *   threads       prctl(PR_SET_NAME)    nng starts (and names) threads
+ *                 sched_getaffinity     lazily, after confinement; in
+ *                                       them pthread_getattr_np (ASan,
+ *                                       UBSan runtimes) reads our own
+ *                                       CPU mask
  *
  * Everything else kills the process (SCMP_ACT_KILL_PROCESS): a policyd
  * that tries anything new is compromised, and the supervisor fails
@@ -30,7 +34,7 @@
 
 int policyd_sandbox(void)
 {
-	static const char *const extra[] = {"accept"};
+	static const char *const extra[] = {"accept", "sched_getaffinity"};
 	struct confine_limits lim = {.nofile = POLICYD_NOFILE, .fsize = 0};
 	scmp_filter_ctx ctx;
 

@@ -34,11 +34,20 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || (f->rundir = harness_rundir()) == NULL ||
+	if (f == NULL)
+		return -1;
+	f->pid = -1;
+	if ((f->rundir = harness_rundir()) == NULL ||
 	    (f->wal = fake_wal_start(f->rundir)) == NULL ||
 	    (f->pid = harness_start_helper(policyd_bin, f->rundir)) < 0 ||
-	    harness_dial(f->rundir, IPC_POLICYD, 20000, &f->client) < 0)
+	    harness_dial(f->rundir, IPC_POLICYD, 20000, &f->client) < 0) {
+		if (f->pid > 0)
+			harness_stop_helper(f->pid);
+		fake_wal_stop(f->wal);
+		harness_rmdir(f->rundir);
+		free(f);
 		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -213,8 +222,9 @@ static void test_http_get_runtime_deny(void **state)
 static void test_echo_bad_params(void **state)
 {
 	struct fixture *f = *state;
-	size_t big = 70000;
-	char *params = malloc(big + 16), deep[64];
+	enum { big = 70000 };
+	static char params[big + 16];
+	char deep[64];
 	const Autonomy__WalAppend *a;
 	Autonomy__ToolResponse *r;
 	Envelope *e;
@@ -238,7 +248,6 @@ static void test_echo_bad_params(void **state)
 	assert_string_equal(wal_attr(a, "status"), "bad_params");
 	assert_string_equal(wal_attr(a, "output_bytes"), "0");
 	envelope_free(e);
-	free(params);
 
 	/* 17 levels: {"a":[[[...]]]} */
 	n = sprintf(deep, "{\"a\":");
@@ -446,6 +455,7 @@ static void test_concurrent_calls(void **state)
 
 int main(int argc, char **argv)
 {
+	int rc;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_echo_allowed_and_recorded,
 	                                    setup, teardown),
@@ -471,5 +481,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	policyd_bin = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	nng_fini(); /* lets a leak checker see nng's sockets reaped */
+	return rc;
 }

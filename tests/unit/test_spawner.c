@@ -34,11 +34,20 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL || (f->rundir = harness_rundir()) == NULL ||
+	if (f == NULL)
+		return -1;
+	f->pid = -1;
+	if ((f->rundir = harness_rundir()) == NULL ||
 	    (f->wal = fake_wal_start(f->rundir)) == NULL ||
 	    (f->pid = harness_start_helper(spawner_bin, f->rundir)) < 0 ||
-	    harness_dial(f->rundir, IPC_SPAWNER, 20000, &f->client) < 0)
+	    harness_dial(f->rundir, IPC_SPAWNER, 20000, &f->client) < 0) {
+		if (f->pid > 0)
+			harness_stop_helper(f->pid);
+		fake_wal_stop(f->wal);
+		harness_rmdir(f->rundir);
+		free(f);
 		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -309,6 +318,7 @@ static int sibling_main(const char *rundir)
 	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp;
 	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
 	char err[256];
+	int rc;
 
 	if (harness_dial(rundir, IPC_SPAWNER, 10000, &s) < 0)
 		return 2;
@@ -319,10 +329,13 @@ static int sibling_main(const char *rundir)
 	req.spawn_request = &sr;
 	if (ipc_call_sock(s, &req, &resp, err, sizeof(err)) < 0)
 		return 3;
-	if (resp->body_case != AUTONOMY__ENVELOPE__BODY_ERROR ||
-	    strstr(resp->error->message, "supervisor") == NULL)
-		return 1;
-	return 0;
+	rc = resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR &&
+	             strstr(resp->error->message, "supervisor") != NULL
+	         ? 0
+	         : 1;
+	envelope_free(resp);
+	nng_close(s);
+	return rc;
 }
 
 static void test_only_the_parent_may_spawn(void **state)
@@ -381,6 +394,7 @@ static void test_workload_inherits_denylist(void **state)
 
 int main(int argc, char **argv)
 {
+	int rc;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_exit_status_and_record),
@@ -405,5 +419,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	spawner_bin = argv[1];
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	nng_fini(); /* lets a leak checker see nng's sockets reaped */
+	return rc;
 }
