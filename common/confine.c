@@ -176,7 +176,7 @@ int confine_seccomp_nng_base(scmp_filter_ctx ctx)
 	                       0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	                       SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	                       SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
 	if (rc != 0) {
 		log_warnx("seccomp: cannot add base rules");
 		return -1;

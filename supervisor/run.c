@@ -104,11 +104,13 @@ static int helper_path(const char *name, char *out, size_t len)
 	if ((slash = strrchr(self, '/')) == NULL)
 		return -1;
 	*slash = '\0';
-	snprintf(out, len, "%s/../libexec/autonomy/%s", self, name);
-	if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+	n = snprintf(out, len, "%s/../libexec/autonomy/%s", self, name);
+	if (n > 0 && (size_t)n < len && stat(out, &st) == 0 &&
+	    S_ISREG(st.st_mode))
 		return 0;
-	snprintf(out, len, "%s/../%s/%s", self, name, name);
-	if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+	n = snprintf(out, len, "%s/../%s/%s", self, name, name);
+	if (n > 0 && (size_t)n < len && stat(out, &st) == 0 &&
+	    S_ISREG(st.st_mode))
 		return 0;
 	return -1;
 }
@@ -568,14 +570,6 @@ static int start_runtime(struct run *r)
 }
 
 /* ---- the run --------------------------------------------------------- */
-
-static int which_helper_died(struct run *r)
-{
-	for (int i = 0; i < H_COUNT; i++)
-		if (r->h[i].pid > 0 && helper_reap(&r->h[i]) == 1)
-			return i;
-	return -1;
-}
 
 /* Stops the workload: SIGTERM, then SIGKILL after the grace period. */
 static void stop_workload(struct run *r)
