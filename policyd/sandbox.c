@@ -1,7 +1,8 @@
 /* policyd's confinement. Once its sockets exist policyd only computes:
  * it decides, hashes, echoes and talks nng over AF_UNIX. So it drops
- * every capability, may not create files (FSIZE 0, and no open/openat at
- * all), may not exec or fork, and may not open a non-unix socket.
+ * every capability, may not create or open files (FSIZE 0; open/openat
+ * fail with EACCES in the base filter), may not exec or fork, and may
+ * not open a non-unix socket.
  *
  * The seccomp allow-list is confine_seccomp_nng_base() (descriptor I/O,
  * memory without PROT_EXEC, threads but not processes, AF_UNIX sockets,
