@@ -54,8 +54,8 @@ static int check_attrs(size_t n, Autonomy__Attr **attrs, char *err,
 			return fail(err, errlen, "attrs[%zu]: missing", i);
 		if (check_nonempty(attrs[i]->key, ENV_MAX_ATTR_KEY, "attr key",
 		                   err, errlen) < 0 ||
-		    check_str(attrs[i]->value, ENV_MAX_ATTR_VALUE,
-		              "attr value", err, errlen) < 0)
+		    check_str(attrs[i]->value, ENV_MAX_ATTR_VALUE, "attr value",
+		              err, errlen) < 0)
 			return -1;
 	}
 	return 0;
@@ -82,8 +82,8 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 	switch (env->body_case) {
 	case AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST: {
 		const Autonomy__ToolRequest *r = env->tool_request;
-		if (check_nonempty(r->kind, ENV_MAX_KIND, "kind", err,
-		                   errlen) < 0 ||
+		if (check_nonempty(r->kind, ENV_MAX_KIND, "kind", err, errlen) <
+		        0 ||
 		    check_nonempty(r->params_json, ENV_MAX_JSON, "params_json",
 		                   err, errlen) < 0)
 			return -1;
@@ -118,8 +118,8 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 	}
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND: {
 		const Autonomy__WalAppend *a = env->wal_append;
-		if (check_nonempty(a->kind, ENV_MAX_KIND, "kind", err,
-		                   errlen) < 0 ||
+		if (check_nonempty(a->kind, ENV_MAX_KIND, "kind", err, errlen) <
+		        0 ||
 		    check_str(a->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
 		              errlen) < 0 ||
 		    check_str(a->tool, ENV_MAX_KIND, "tool", err, errlen) < 0)
@@ -188,6 +188,43 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 	}
 }
 
+/* True if m or any message inside it carried fields this version does
+ * not know: a sender speaking another schema, refused rather than
+ * half-understood. */
+static int has_unknown_fields(const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (m->n_unknown_fields > 0 || depth > 8)
+		return 1;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *)m;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		/* a oneof's members share storage: only the set one counts */
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n =
+			    *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *v = *(
+			    ProtobufCMessage *const *const *)(base + f->offset);
+			for (size_t j = 0; j < n; j++)
+				if (v[j] && has_unknown_fields(v[j], depth + 1))
+					return 1;
+		} else {
+			const ProtobufCMessage *sub = *(
+			    const ProtobufCMessage *const *)(base + f->offset);
+			if (sub && has_unknown_fields(sub, depth + 1))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int envelope_pack(Envelope *env, uint8_t **buf, size_t *len)
 {
 	size_t n;
@@ -216,6 +253,18 @@ Envelope *envelope_unpack(const uint8_t *buf, size_t len, char *err,
 	env = autonomy__envelope__unpack(NULL, len, buf);
 	if (env == NULL) {
 		fail(err, errlen, "malformed envelope (%zu bytes)", len);
+		return NULL;
+	}
+	/* Only the canonical encoding is accepted: re-packing must give back
+	 * exactly the bytes received. This refuses strings with an embedded
+	 * NUL (protobuf-c would hand us a C string cut short at it), unknown
+	 * fields, and duplicated fields, none of which our senders produce. */
+	if (autonomy__envelope__get_packed_size(env) != len ||
+	    has_unknown_fields(&env->base, 0)) {
+		fail(err, errlen,
+		     "non-canonical envelope (embedded NUL, unknown or "
+		     "repeated field)");
+		autonomy__envelope__free_unpacked(env, NULL);
 		return NULL;
 	}
 	if (envelope_check(env, err, errlen) < 0) {

@@ -247,6 +247,38 @@ static void test_oversize_message_refused(void **state)
 	free(buf);
 }
 
+/* A string with an embedded NUL would reach us cut short at the NUL
+ * ("run.start\0x" read as "run.start"); unknown fields would be dropped
+ * silently. Both are refused: only the canonical encoding is accepted. */
+static void test_non_canonical_refused(void **state)
+{
+	/* version 1, wal_append (field 12) { kind (field 2) "run.start\0x" } */
+	static const uint8_t nul[] = {0x08, 0x01, 0x62, 0x0d, 0x12, 0x0b,
+	                              'r',  'u',  'n',  '.',  's',  't',
+	                              'a',  'r',  't',  0x00, 'x'};
+	/* the same without the NUL is accepted (positive control) */
+	static const uint8_t ok[] = {0x08, 0x01, 0x62, 0x0b, 0x12,
+	                             0x09, 'r',  'u',  'n',  '.',
+	                             's',  't',  'a',  'r',  't'};
+	/* ok plus an unknown field 99 (varint 1) */
+	static const uint8_t unknown[] = {0x08, 0x01, 0x62, 0x0b, 0x12, 0x09,
+	                                  'r',  'u',  'n',  '.',  's',  't',
+	                                  'a',  'r',  't',  0x98, 0x06, 0x01};
+	char err[256];
+	Envelope *e;
+
+	(void)state;
+	e = envelope_unpack(ok, sizeof(ok), err, sizeof(err));
+	assert_non_null(e);
+	assert_string_equal(e->wal_append->kind, "run.start");
+	envelope_free(e);
+	assert_null(envelope_unpack(nul, sizeof(nul), err, sizeof(err)));
+	assert_non_null(strstr(err, "non-canonical"));
+	assert_null(
+	    envelope_unpack(unknown, sizeof(unknown), err, sizeof(err)));
+	assert_non_null(strstr(err, "non-canonical"));
+}
+
 static void test_garbage_refused(void **state)
 {
 	static const uint8_t junk[][8] = {
@@ -307,6 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_no_body),
 	    cmocka_unit_test(test_oversize_fields_refused),
 	    cmocka_unit_test(test_oversize_message_refused),
+	    cmocka_unit_test(test_non_canonical_refused),
 	    cmocka_unit_test(test_garbage_refused),
 	};
 
