@@ -70,8 +70,8 @@ static void sigsys_report(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	/* Debug only: resolving a name is not async-signal-safe, but the
 	 * process is about to die anyway. */
-	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE,
-	                                        si->si_syscall);
+	name =
+	    seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, si->si_syscall);
 	snprintf(msg, sizeof(msg), "autonomy[%s]: seccomp refused %s (%d)\n",
 	         log_procname(), name ? name : "?", si->si_syscall);
 	(void)!write(2, msg, strlen(msg));
@@ -141,18 +141,20 @@ int confine_seccomp_nng_base(scmp_filter_ctx ctx)
 	    /* threads and their synchronisation */
 	    "futex", "set_robust_list", "rseq", "sched_yield", "gettid",
 	    "getpid", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
-	    "sigaltstack",
-	    "exit", "exit_group",
+	    "sigaltstack", "exit", "exit_group",
 	    /* nng's event loop */
 	    "epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll",
 	    "eventfd2", "pipe2",
 	    /* AF_UNIX traffic (socket() itself: AF_UNIX only, below) */
-	    "connect", "accept4", "sendmsg", "recvmsg", "sendto", "recvfrom",
-	    "getsockopt", "setsockopt", "getsockname", "getpeername",
-	    "shutdown",
+	    "connect", "accept", "accept4", "sendmsg", "recvmsg", "sendto",
+	    "recvfrom", "getsockopt", "setsockopt", "getsockname",
+	    "getpeername", "shutdown",
 	    /* time and randomness */
 	    "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday",
-	    "getrandom"};
+	    "getrandom",
+	    /* glibc: thread stacks and malloc arenas size themselves by the CPU
+	     * mask (its /sys fallback is refused with EACCES, below) */
+	    "sched_getaffinity"};
 	int rc = 0;
 
 	if (confine_seccomp_allow(ctx, base, N(base)) < 0)
@@ -163,17 +165,20 @@ int confine_seccomp_nng_base(scmp_filter_ctx ctx)
 	                       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 	                       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* nng names the threads it starts; no other prctl. */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+	                       SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
 	/* Threads yes, processes no. */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-	                       SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-	                               CLONE_THREAD));
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
-	                       0);
+	rc |= seccomp_rule_add(
+	    ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	rc |=
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	/* No new files after confinement. EACCES rather than a kill because
 	 * glibc itself asks: malloc reads /sys/devices/system/cpu/online the
 	 * first time a thread needs an arena, and copes with a refusal. */
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
-	                       0);
+	rc |=
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	                       SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
