@@ -4,6 +4,7 @@
  *   byte 3: reply outcome/shape, then up to 255 bytes of reply text
  *   (length in byte 4), then the body. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
