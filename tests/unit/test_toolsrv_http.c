@@ -411,7 +411,7 @@ static int stop_all(void **state)
 static void test_confined(void **state)
 {
 	char path[64], line[256];
-	int seccomp = -1, nnp = -1;
+	int seccomp = -1, nnp = -1, filters = -1;
 	FILE *f;
 
 	(void)state;
@@ -420,10 +420,13 @@ static void test_confined(void **state)
 	while (fgets(line, sizeof(line), f)) {
 		sscanf(line, "Seccomp: %d", &seccomp);
 		sscanf(line, "NoNewPrivs: %d", &nnp);
+		sscanf(line, "Seccomp_filters: %d", &filters);
 	}
 	fclose(f);
 	assert_int_equal(seccomp, 2);
 	assert_int_equal(nnp, 1);
+	/* the allow-list and the no-new-sockets filter (sandbox.c) */
+	assert_int_equal(filters, 2);
 }
 
 static void test_health(void **state)
