@@ -7,25 +7,20 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <sys/prctl.h>
 
 #include "confine.h"
 #include "log.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* On top of confine_seccomp_nng_base (I/O on held fds, memory without
- * PROT_EXEC, threads, futexes, poll/epoll, AF_UNIX sockets, time): */
+/* On top of confine_seccomp_nng_base (I/O on held fds incl. recvfrom/
+ * sendto and accept4 on the inherited listener, memory without
+ * PROT_EXEC, threads with prctl(PR_SET_NAME) for MHD's thread names,
+ * futexes, poll/epoll, AF_UNIX sockets, time; open/openat get EACCES): */
 static const char *const toolsrv_syscalls[] = {
-    /* libmicrohttpd: accept4 on the inherited listener is in the base;
-     * plain recv/send on accepted sockets */
-    "recvfrom",
-    "sendto",
-    /* signal mask and the SIGTERM wait in main() */
+    /* signal dispositions, and the SIGTERM wait in main() */
     "rt_sigaction",
     "rt_sigtimedwait",
-    /* glibc's pthread_create (guard page size, thread stack) */
-    "sched_getaffinity",
 };
 
 /* The nng base list allows socket(AF_UNIX)+connect so a helper can dial;
@@ -62,7 +57,6 @@ int sandbox_confine(void)
 	    .fsize = 0,
 	};
 	scmp_filter_ctx ctx;
-	int rc = 0;
 
 	/* With FSIZE 0 a write to a regular file raises SIGXFSZ, whose
 	 * default is death; stderr redirected to a file would then kill us
@@ -76,14 +70,6 @@ int sandbox_confine(void)
 	if (confine_seccomp_nng_base(ctx) < 0 ||
 	    confine_seccomp_allow(ctx, toolsrv_syscalls, N(toolsrv_syscalls)) <
 	        0) {
-		seccomp_release(ctx);
-		return -1;
-	}
-	/* MHD names its threads: prctl(PR_SET_NAME) and nothing else. */
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-	                      SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME, 0));
-	if (rc != 0) {
-		log_warnx("seccomp: prctl rule: %d", rc);
 		seccomp_release(ctx);
 		return -1;
 	}
