@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,13 @@ struct run {
 	int workload_pidfd;
 	int sigfd;
 	struct timespec t0;
+	/* Confined helpers (FSIZE 0) write their logs to this pipe, which a
+	 * thread copies to our stderr: were stderr a file, FSIZE 0 would
+	 * make every log line fail with EFBIG. The spawner keeps the real
+	 * stderr, because the workload inherits it. */
+	int logpipe[2];
+	pthread_t logthread;
+	int logthread_on;
 };
 
 /* ---- small pieces ---------------------------------------------------- */
@@ -120,6 +128,50 @@ static void ms_sleep(int ms)
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* ---- helpers' logs ---------------------------------------------------- */
+
+static void *log_relay(void *arg)
+{
+	struct run *r = arg;
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = read(r->logpipe[0], buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		(void)!write(STDERR_FILENO, buf, (size_t)n);
+	}
+	return NULL;
+}
+
+static int log_relay_start(struct run *r)
+{
+	if (pipe2(r->logpipe, O_CLOEXEC) < 0)
+		return -1;
+	if (pthread_create(&r->logthread, NULL, log_relay, r) != 0) {
+		close(r->logpipe[0]);
+		close(r->logpipe[1]);
+		r->logpipe[0] = r->logpipe[1] = -1;
+		return -1;
+	}
+	r->logthread_on = 1;
+	return 0;
+}
+
+/* Once every helper is gone: the pipe reaches EOF, the thread ends. */
+static void log_relay_stop(struct run *r)
+{
+	if (!r->logthread_on)
+		return;
+	close(r->logpipe[1]);
+	pthread_join(r->logthread, NULL);
+	close(r->logpipe[0]);
+	r->logthread_on = 0;
 }
 
 /* ---- helpers: start, wait for ready, stop ---------------------------- */
@@ -196,6 +248,8 @@ static int helper_start(struct run *r, int idx, const char *const *extra,
 		 * workload and us, not the helpers; we stop them in order. */
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (idx != H_SPAWNER && r->logpipe[1] >= 0)
+			dup2(r->logpipe[1], STDERR_FILENO);
 		fcntl(ready[1], F_SETFD, 0);
 		for (int i = 0; i < npass; i++)
 			fcntl(pass[i], F_SETFD, 0);
@@ -659,6 +713,7 @@ static void cleanup(struct run *r)
 	if (r->wal_open)
 		nng_close(r->wal);
 	r->wal_open = 0;
+	log_relay_stop(r);
 	if (r->rundir[0])
 		rmtree(r->rundir);
 	if (r->wal_temp && !r->o.keep && r->waldir[0])
@@ -697,6 +752,7 @@ int run_main(int argc, char **argv)
 	memset(&fp, 0, sizeof(fp));
 	r.workload_pidfd = -1;
 	r.sigfd = -1;
+	r.logpipe[0] = r.logpipe[1] = -1;
 	for (int i = 0; i < H_COUNT; i++)
 		r.h[i].pidfd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
@@ -724,6 +780,8 @@ int run_main(int argc, char **argv)
 		fatal("signalfd");
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+	if (log_relay_start(&r) < 0)
+		fatal("cannot start the log relay");
 	if (hex_token(r.token) < 0 || prepare_dirs(&r) < 0 ||
 	    start_runtime(&r) < 0) {
 		fprintf(stderr, "autonomy run: the runtime could not start; "

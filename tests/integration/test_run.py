@@ -66,6 +66,23 @@ class ExitStatus(TestCase):
             rt.finish()
 
 
+class HelperLogs(TestCase):
+    def test_helper_logs_reach_a_file_stderr(self):
+        # Confined helpers have FSIZE 0: writing to a stderr that is a
+        # regular file would fail with EFBIG. Their logs go through the
+        # supervisor instead, so they must all reach the file.
+        path = os.path.join(self.tmpdir(), "stderr.txt")
+        with open(path, "w") as f:
+            p = subprocess.run([AUTONOMY, "run", "true"], stderr=f,
+                               env=dict(os.environ, AUTONOMY_DEBUG="1"),
+                               timeout=60)
+        self.assertEqual(p.returncode, 0)
+        err = open(path).read()
+        for h in ("walwriter", "policyd", "toolsrv"):
+            self.assertIn("autonomy[%s]" % h, err)
+        self.assertIn("System footprint", err)
+
+
 class Signals(TestCase):
     def loop(self, sig, code):
         rt = Runtime.__new__(Runtime)
