@@ -620,13 +620,19 @@ static void test_unavailable(void **state)
 	request_once("POST", "/v1/tool", AUTH, "{\"kind\":\"tool.error\"}", &r);
 	assert_error(&r, 503);
 	resp_free(&r);
-	/* policyd never answers: the call times out (1.5 s in this test) */
+#ifdef AUTONOMY_TEST_HOOKS
+	/* policyd never answers: the call times out (1.5 s in this test;
+	 * only test builds can shorten toolsrv's 30 s timeout) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	request_once("POST", "/v1/tool", AUTH, "{\"kind\":\"tool.hang\"}", &r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_error(&r, 503);
 	assert_true(t1.tv_sec - t0.tv_sec < 8);
 	resp_free(&r);
+#else
+	(void)t0;
+	(void)t1;
+#endif
 	assert_toolsrv_alive();
 }
 
