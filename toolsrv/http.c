@@ -30,9 +30,11 @@ struct upload {
 	size_t discarded;        /* bytes of it dropped since */
 	struct http_reply early; /* refused from the headers alone */
 	int has_early;
+	int drop_body; /* read and drop the body, then send early */
 };
 
-/* How much of an oversized chunked body we drop to give a 413. */
+/* How much of a refused body we drop to give its answer (413 for one
+ * over REQUEST_MAX_BODY); past this the connection is closed. */
 #define TOOLSRV_MAX_DISCARD (4u * 1024 * 1024)
 
 Envelope *policyd_call(void *arg, const char *kind, const char *params_json,
@@ -129,6 +131,14 @@ static int has_body(struct MHD_Connection *c, long long cl)
 	                      MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL);
 }
 
+/* A client sending "Expect: 100-continue" waits for us before its body:
+ * a refusal is answered at once and the body never comes. */
+static int expects_continue(struct MHD_Connection *c)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                   MHD_HTTP_HEADER_EXPECT) != NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -154,22 +164,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		 * refuse is on its way (413, or 401/404/405 with a body:
 		 * never read it). Without a body, answer on the next call
 		 * and keep the connection. */
-		if (refused && has_body(c, cl))
+		if (refused && has_body(c, cl) &&
+		    (cl < 0 || cl > (long long)TOOLSRV_MAX_DISCARD ||
+		     expects_continue(c)))
 			return send_reply(c, &reply);
 		if ((u = calloc(1, sizeof(*u))) == NULL) {
 			http_reply_free(&reply);
 			return MHD_NO;
 		}
 		if (refused) {
+			/* A modest declared body is read and dropped, never
+			 * buffered, before the answer: a client that sends
+			 * its whole body before reading (most do) would
+			 * otherwise get a reset instead of our 413/401. */
 			u->early = reply;
 			u->has_early = 1;
+			u->drop_body = has_body(c, cl);
 		}
 		*req_state = u;
 		return MHD_YES;
 	}
 	if (u->has_early) {
-		if (*upload_size != 0)
-			return MHD_NO; /* a body after all: not HTTP */
+		if (*upload_size != 0) {
+			if (!u->drop_body)
+				return MHD_NO; /* a body after all: not HTTP */
+			u->discarded += *upload_size;
+			*upload_size = 0;
+			return MHD_YES;
+		}
 		u->has_early = 0;
 		return send_reply(c, &u->early);
 	}

@@ -526,12 +526,32 @@ static void test_too_large(void **state)
 {
 	const char *head = "POST /v1/tool HTTP/1.1\r\nHost: x\r\n" AUTH
 	                   "Content-Length: 2097152\r\n\r\n";
+	const char *cont = "POST /v1/tool HTTP/1.1\r\nHost: x\r\n" AUTH
+	                   "Expect: 100-continue\r\n"
+	                   "Content-Length: 2097152\r\n\r\n";
+	static char body[2097152];
 	struct resp r;
 	int fd;
 
 	(void)state;
+	/* A client that sends its whole body before reading gets the 413
+	 * (the body is read and dropped, not buffered), and the connection
+	 * still serves the next request. */
+	memset(body, ' ', sizeof(body));
 	fd = dial();
 	send_all(fd, head, strlen(head));
+	send_all(fd, body, sizeof(body));
+	read_resp(fd, &r);
+	assert_error(&r, 413);
+	resp_free(&r);
+	request_on(fd, "GET", "/v1/health", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	resp_free(&r);
+	close(fd);
+
+	/* One that waits for "100 Continue" gets the 413 at once. */
+	fd = dial();
+	send_all(fd, cont, strlen(cont));
 	read_resp(fd, &r);
 	assert_error(&r, 413);
 	resp_free(&r);
