@@ -131,8 +131,8 @@ static int call_common(nng_ctx *ctx, nng_socket *sock, Envelope *req,
 		snprintf(err, errlen, "receive: %s", nng_strerror(rv));
 		return -1;
 	}
-	*resp = envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err,
-	                        errlen);
+	*resp =
+	    envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err, errlen);
 	nng_msg_free(msg);
 	return *resp ? 0 : -1;
 }
@@ -174,8 +174,8 @@ int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
 		*pid = -1;
 	else
 		*pid = (int)peer;
-	*env = envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err,
-	                       errlen);
+	*env =
+	    envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err, errlen);
 	nng_msg_free(msg);
 	return *env ? 0 : -1;
 }
