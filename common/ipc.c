@@ -1,6 +1,7 @@
 #include "ipc.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
@@ -12,19 +13,55 @@
 
 /* nng 1.5 has no nng_ctx_sendmsg/recvmsg: the synchronous forms below
  * wrap one aio. The context's own timeouts (inherited from the socket)
- * apply because the aio keeps NNG_DURATION_DEFAULT. */
+ * apply because the aio keeps NNG_DURATION_DEFAULT. Each thread keeps one
+ * aio for its synchronous calls: allocating two per call (a mutex, a
+ * condition variable and a timer entry each) showed in profiles. */
+static pthread_key_t sync_aio_key;
+static pthread_once_t sync_aio_once = PTHREAD_ONCE_INIT;
+
+static void sync_aio_free(void *aio)
+{
+	nng_aio_free(aio);
+}
+
+static void sync_aio_key_init(void)
+{
+	if (pthread_key_create(&sync_aio_key, sync_aio_free) != 0)
+		fatalx("pthread_key_create");
+}
+
+/* The thread's aio, its timeout reset: the protocols write the context's
+ * timeout into an aio left at NNG_DURATION_DEFAULT, and that must not
+ * carry over to the next context. */
+static nng_aio *sync_aio(void)
+{
+	nng_aio *aio;
+
+	pthread_once(&sync_aio_once, sync_aio_key_init);
+	if ((aio = pthread_getspecific(sync_aio_key)) == NULL) {
+		if (nng_aio_alloc(&aio, NULL, NULL) != 0)
+			return NULL;
+		if (pthread_setspecific(sync_aio_key, aio) != 0) {
+			nng_aio_free(aio);
+			return NULL;
+		}
+	}
+	nng_aio_set_timeout(aio, NNG_DURATION_DEFAULT);
+	return aio;
+}
+
 static int ctx_sendmsg(nng_ctx ctx, nng_msg *msg)
 {
 	nng_aio *aio;
 	int rv;
 
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
-		return rv;
+	if ((aio = sync_aio()) == NULL)
+		return NNG_ENOMEM;
 	nng_aio_set_msg(aio, msg);
 	nng_ctx_send(ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
-	nng_aio_free(aio);
+	nng_aio_set_msg(aio, NULL);
 	return rv; /* on failure the caller still owns msg */
 }
 
@@ -33,14 +70,48 @@ static int ctx_recvmsg(nng_ctx ctx, nng_msg **msg)
 	nng_aio *aio;
 	int rv;
 
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
-		return rv;
+	if ((aio = sync_aio()) == NULL)
+		return NNG_ENOMEM;
 	nng_ctx_recv(ctx, aio);
 	nng_aio_wait(aio);
 	if ((rv = nng_aio_result(aio)) == 0)
 		*msg = nng_aio_get_msg(aio);
-	nng_aio_free(aio);
+	nng_aio_set_msg(aio, NULL);
 	return rv;
+}
+
+int ipc_msg_pack(Envelope *env, nng_msg **msg)
+{
+	size_t len;
+
+	env->version = ENVELOPE_VERSION;
+	len = autonomy__envelope__get_packed_size(env);
+
+	/* Packed straight into the message: no intermediate buffer. */
+	if (len > ENVELOPE_MAX_BYTES || nng_msg_alloc(msg, len) != 0)
+		return -1;
+	if (autonomy__envelope__pack(env, nng_msg_body(*msg)) != len) {
+		nng_msg_free(*msg);
+		*msg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+Envelope *ipc_msg_unpack(nng_msg *msg, int *pid, char *err, size_t errlen)
+{
+	nng_pipe p = nng_msg_get_pipe(msg);
+	uint64_t peer;
+
+	/* nng 1.5 types NNG_OPT_IPC_PEER_PID as uint64: get_int fails. */
+	if (nng_pipe_id(p) < 0 ||
+	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer) != 0 ||
+	    peer == 0 || peer > INT_MAX)
+		*pid = -1;
+	else
+		*pid = (int)peer;
+	return envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err,
+	                       errlen);
 }
 
 int ipc_url(char *url, size_t len, const char *rundir, const char *name)
@@ -102,24 +173,15 @@ int ipc_dial_req(nng_socket *s, const char *url, int timeout_ms)
 static int call_common(nng_ctx *ctx, nng_socket *sock, Envelope *req,
                        Envelope **resp, char *err, size_t errlen)
 {
-	uint8_t *buf;
-	size_t len;
 	nng_msg *msg;
-	int rv;
+	int rv, pid;
 
 	*resp = NULL;
-	if (envelope_pack(req, &buf, &len) < 0) {
+	if (ipc_msg_pack(req, &msg) < 0) {
 		snprintf(err, errlen, "cannot pack %s",
 		         envelope_body_name(req));
 		return -1;
 	}
-	if ((rv = nng_msg_alloc(&msg, 0)) != 0 ||
-	    (rv = nng_msg_append(msg, buf, len)) != 0) {
-		free(buf);
-		snprintf(err, errlen, "msg: %s", nng_strerror(rv));
-		return -1;
-	}
-	free(buf);
 	rv = ctx ? ctx_sendmsg(*ctx, msg) : nng_sendmsg(*sock, msg, 0);
 	if (rv != 0) {
 		nng_msg_free(msg);
@@ -131,8 +193,7 @@ static int call_common(nng_ctx *ctx, nng_socket *sock, Envelope *req,
 		snprintf(err, errlen, "receive: %s", nng_strerror(rv));
 		return -1;
 	}
-	*resp =
-	    envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err, errlen);
+	*resp = ipc_msg_unpack(msg, &pid, err, errlen);
 	nng_msg_free(msg);
 	return *resp ? 0 : -1;
 }
@@ -153,8 +214,6 @@ int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
              size_t errlen)
 {
 	nng_msg *msg;
-	nng_pipe p;
-	uint64_t peer;
 	int rv;
 
 	*env = NULL;
@@ -166,35 +225,18 @@ int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
 		snprintf(err, errlen, "receive: %s", nng_strerror(rv));
 		return -1;
 	}
-	p = nng_msg_get_pipe(msg);
-	/* nng 1.5 types NNG_OPT_IPC_PEER_PID as uint64: get_int fails. */
-	if (nng_pipe_id(p) < 0 ||
-	    nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &peer) != 0 ||
-	    peer == 0 || peer > INT_MAX)
-		*pid = -1;
-	else
-		*pid = (int)peer;
-	*env =
-	    envelope_unpack(nng_msg_body(msg), nng_msg_len(msg), err, errlen);
+	*env = ipc_msg_unpack(msg, pid, err, errlen);
 	nng_msg_free(msg);
 	return *env ? 0 : -1;
 }
 
 int ipc_reply(nng_ctx ctx, Envelope *env)
 {
-	uint8_t *buf;
-	size_t len;
 	nng_msg *msg;
 	int rv;
 
-	if (envelope_pack(env, &buf, &len) < 0)
+	if (ipc_msg_pack(env, &msg) < 0)
 		return -1;
-	if ((rv = nng_msg_alloc(&msg, 0)) != 0 ||
-	    (rv = nng_msg_append(msg, buf, len)) != 0) {
-		free(buf);
-		return -1;
-	}
-	free(buf);
 	if ((rv = ctx_sendmsg(ctx, msg)) != 0) {
 		nng_msg_free(msg);
 		log_warnx("reply: %s", nng_strerror(rv));

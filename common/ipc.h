@@ -42,6 +42,14 @@ int ipc_call_sock(nng_socket s, Envelope *req, Envelope **resp, char *err,
 int ipc_recv(nng_ctx ctx, Envelope **env, int *pid, int *closed, char *err,
              size_t errlen);
 
+/* For callers driving their own aios: env packed into a new message
+ * (bounded by ENVELOPE_MAX_BYTES), -1 if it cannot be; and a received
+ * message unpacked and validated (envelope_unpack) with *pid the
+ * sender's process id from the connection, or NULL with why in err. The
+ * caller still owns msg. */
+int ipc_msg_pack(Envelope *env, nng_msg **msg);
+Envelope *ipc_msg_unpack(nng_msg *msg, int *pid, char *err, size_t errlen);
+
 /* Server side: sends env as the reply on ctx. */
 int ipc_reply(nng_ctx ctx, Envelope *env);
 
