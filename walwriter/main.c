@@ -1,12 +1,15 @@
 /* walwriter: the only writer of the WAL directory (DESIGN.md §3).
  *
  * Reads top to bottom: parse the command line, open the WAL and the rep
- * socket, confine, report ready, serve. Serving is WORKERS threads, each
- * receiving on its own nng context, and one committer thread: workers
- * queue appends and sleep; the committer takes everything queued, writes
- * it in one LMDB transaction (one sync) and wakes them to acknowledge.
- * Nothing is acknowledged before its transaction is durable, and a failed
- * commit fails every append in its batch and then walwriter itself. */
+ * socket, confine, report ready, serve. Serving is SLOTS nng contexts,
+ * each driven by its own aio callback (no thread per request), and one
+ * committer thread: a slot's callback validates a request and queues its
+ * append; the committer takes everything queued, writes it in one LMDB
+ * transaction (one sync) and then sends each slot's reply itself.
+ * Appends arriving during a sync queue up for the next transaction, so
+ * batches grow with the load. Nothing is acknowledged before its
+ * transaction is durable, and a failed commit fails every append in its
+ * batch and then walwriter itself. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -24,8 +27,9 @@
 #include "sandbox.h"
 #include "wal.h"
 
-#define WORKERS 64
-#define WORKER_STACK (256 * 1024)
+/* Requests served at once (in-flight appends). */
+#define SLOTS 64
+#define COMMITTER_STACK (256 * 1024)
 /* On a failed commit, how long the committer lets the batch's workers
  * send their Error replies before the process exits. */
 #define FAIL_REPLY_GRACE_S 2
@@ -45,19 +49,29 @@ static const struct origin_rule {
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))
 
-/* One append waiting for the committer. Lives on its worker's stack. */
-struct pending {
+/* One nng context and its aio, cycling receive -> serve -> send reply.
+ * While an append is queued the slot belongs to the committer. */
+struct slot {
+	nng_ctx ctx;
+	nng_aio *aio;
+	int sending;      /* the aio is sending the reply */
+	int owes_failure; /* that reply is a failed commit's Error */
+	Envelope *req;    /* the request; the record borrows its strings */
 	struct wal_entry e;
-	int done; /* set by the committer under q.mu */
-	int ok;
-	struct pending *next;
+	/* A wal.refused record: once durable, answer Error(refusal). */
+	const char *refusal;
+	char reason[256];
+	char peer_pid[16];
+	Autonomy__Attr attr[4];
+	Autonomy__Attr *attrs[4];
+	struct slot *next;
 };
 
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* committer: something queued, or stopping */
-	pthread_cond_t done; /* workers: a batch finished */
-	struct pending *head, **tail;
+	pthread_cond_t done; /* committer: a failure's Error replies sent */
+	struct slot *head, **tail;
 	int stopping, stopped, failed;
 	unsigned owed; /* Error replies still to send after a failure */
 	uint64_t records, allowed, denied, refused, last_seq;
@@ -127,31 +141,24 @@ static int kind_allowed(const char *origin, const char *kind)
 	return 0;
 }
 
-/* Queues p for the committer and waits until its transaction committed
- * (0) or failed (-1: the caller owes an Error reply, then calls
- * failure_replied()). -2: not queued, the WAL is failed or stopping. */
-static int commit_wait(struct pending *p)
+/* Hands s to the committer, which replies once its transaction is
+ * durable. -1: not queued, the WAL is failed or stopping. */
+static int commit_queue(struct slot *s)
 {
-	int ok;
-
 	pthread_mutex_lock(&q.mu);
 	if (q.failed || q.stopped) {
 		pthread_mutex_unlock(&q.mu);
-		return -2;
+		return -1;
 	}
-	p->done = 0;
-	p->next = NULL;
-	*q.tail = p;
-	q.tail = &p->next;
+	s->next = NULL;
+	*q.tail = s;
+	q.tail = &s->next;
 	pthread_cond_signal(&q.work);
-	while (!p->done)
-		pthread_cond_wait(&q.done, &q.mu);
-	ok = p->ok;
 	pthread_mutex_unlock(&q.mu);
-	return ok ? 0 : -1;
+	return 0;
 }
 
-/* After a failed commit: this worker has sent its Error reply. */
+/* After a failed commit: one slot has sent its Error reply. */
 static void failure_replied(void)
 {
 	pthread_mutex_lock(&q.mu);
@@ -172,13 +179,55 @@ static void count_record(const char *kind)
 		q.refused++;
 }
 
+/* Sends env as s's reply; the aio callback then frees the request and
+ * receives the next one. */
+static void reply(struct slot *s, Envelope *env)
+{
+	nng_msg *msg;
+
+	if (ipc_msg_pack(env, &msg) < 0) {
+		log_warnx("cannot pack %s", envelope_body_name(env));
+		msg = NULL;
+	}
+	s->sending = 1;
+	nng_aio_set_msg(s->aio, msg);
+	if (msg != NULL)
+		nng_ctx_send(s->ctx, s->aio);
+	else
+		nng_aio_finish(s->aio, NNG_ENOMEM);
+}
+
+static void reply_error(struct slot *s, const char *message)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__Error e = AUTONOMY__ERROR__INIT;
+
+	e.message = (char *)message;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	reply(s, &env);
+}
+
+static void reply_ack(struct slot *s)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__WalAck ack = AUTONOMY__WAL_ACK__INIT;
+
+	ack.seq = s->e.rec.seq;
+	ack.hash.data = s->e.hash;
+	ack.hash.len = WAL_HASH_LEN;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_ACK;
+	env.wal_ack = &ack;
+	reply(s, &env);
+}
+
 static void *committer_main(void *arg)
 {
-	struct wal_entry *batch[WORKERS];
+	struct wal_entry *batch[SLOTS];
 	(void)arg;
 
 	for (;;) {
-		struct pending *list, *p;
+		struct slot *list, *s, *next;
 		struct timespec now, until;
 		char err[512];
 		size_t n = 0;
@@ -197,11 +246,11 @@ static void *committer_main(void *arg)
 		q.tail = &q.head;
 		pthread_mutex_unlock(&q.mu);
 
-		/* Each worker has at most one append queued. */
-		for (p = list; p != NULL; p = p->next) {
-			if (n == WORKERS)
-				fatalx("more queued appends than workers");
-			batch[n++] = &p->e;
+		/* Each slot has at most one append queued. */
+		for (s = list; s != NULL; s = s->next) {
+			if (n == SLOTS)
+				fatalx("more queued appends than slots");
+			batch[n++] = &s->e;
 		}
 		clock_gettime(CLOCK_REALTIME, &now);
 		rc = wal_append(wal, batch, n,
@@ -209,22 +258,34 @@ static void *committer_main(void *arg)
 		                err, sizeof(err));
 
 		pthread_mutex_lock(&q.mu);
-		for (p = list; p != NULL; p = p->next) {
-			p->ok = rc == 0;
-			if (rc == 0)
-				count_record(p->e.rec.kind);
-		}
-		if (rc == 0)
+		if (rc == 0) {
+			for (s = list; s != NULL; s = s->next)
+				count_record(s->e.rec.kind);
 			q.last_seq = wal_last_seq(wal);
-		else {
+		} else {
 			q.failed = 1;
 			q.owed = (unsigned)n;
 		}
-		/* p->done last: once set, the worker may reuse p. */
-		for (p = list; p != NULL; p = p->next)
-			p->done = 1;
-		pthread_cond_broadcast(&q.done);
+		pthread_mutex_unlock(&q.mu);
+
+		/* Durable (or failed): answer. Once a reply is on its way the
+		 * slot is its callback's again, so s->next is read first. */
+		for (s = list; s != NULL; s = next) {
+			next = s->next;
+			if (rc != 0) {
+				s->owes_failure = 1;
+				reply_error(s,
+				            s->refusal != NULL
+				                ? "refused; WAL unavailable"
+				                : "WAL commit failed; append "
+				                  "not recorded");
+			} else if (s->refusal != NULL)
+				reply_error(s, s->refusal);
+			else
+				reply_ack(s);
+		}
 		if (rc != 0) {
+			pthread_mutex_lock(&q.mu);
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += FAIL_REPLY_GRACE_S;
 			while (q.owed > 0 &&
@@ -236,112 +297,87 @@ static void *committer_main(void *arg)
 			       "further appends: %s",
 			       n, err);
 		}
-		pthread_mutex_unlock(&q.mu);
 	}
-}
-
-static void reply_ack(nng_ctx ctx, const struct wal_entry *e)
-{
-	Envelope env = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__WalAck ack = AUTONOMY__WAL_ACK__INIT;
-
-	ack.seq = e->rec.seq;
-	ack.hash.data = (uint8_t *)e->hash;
-	ack.hash.len = WAL_HASH_LEN;
-	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_ACK;
-	env.wal_ack = &ack;
-	ipc_reply(ctx, &env);
 }
 
 /* Records a refused request as a wal.refused record (origin walwriter),
  * then answers Error. The reply waits for the record to be durable so the
  * refusal is on disk before the refused peer learns of it. */
-static void refuse(nng_ctx ctx, const char *origin, int pid, const char *kind,
-                   const char *audit_id, const char *tool, const char *reason)
+static void refuse(struct slot *s, const char *origin, int pid,
+                   const char *kind, const char *audit_id, const char *tool,
+                   const char *reason)
 {
-	struct pending p;
-	Autonomy__Attr a[4] = {AUTONOMY__ATTR__INIT, AUTONOMY__ATTR__INIT,
-	                       AUTONOMY__ATTR__INIT, AUTONOMY__ATTR__INIT};
-	Autonomy__Attr *attrs[4] = {&a[0], &a[1], &a[2], &a[3]};
-	char pidbuf[16];
-	int rc;
-
 	log_warnx("refused %s from %s pid %d: %s", kind,
 	          origin ? origin : "unknown", pid, reason);
-	snprintf(pidbuf, sizeof(pidbuf), "%d", pid);
-	a[0].key = "peer_origin";
-	a[0].value = (char *)(origin ? origin : "unknown");
-	a[1].key = "peer_pid";
-	a[1].value = pidbuf;
-	a[2].key = "kind";
-	a[2].value = (char *)kind;
-	a[3].key = "reason";
-	a[3].value = (char *)reason;
-
-	memset(&p, 0, sizeof(p));
-	autonomy__wal_record__init(&p.e.rec);
-	p.e.rec.audit_id = (char *)audit_id;
-	p.e.rec.kind = "wal.refused";
-	p.e.rec.origin = "walwriter";
-	p.e.rec.tool = (char *)tool;
-	p.e.rec.n_attrs = 4;
-	p.e.rec.attrs = attrs;
-	if ((rc = commit_wait(&p)) < 0) {
-		ipc_reply_error(ctx, "refused; WAL unavailable");
-		if (rc == -1)
-			failure_replied();
-		return;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	snprintf(s->peer_pid, sizeof(s->peer_pid), "%d", pid);
+	for (int i = 0; i < 4; i++) {
+		autonomy__attr__init(&s->attr[i]);
+		s->attrs[i] = &s->attr[i];
 	}
-	ipc_reply_error(ctx, reason);
+	s->attr[0].key = "peer_origin";
+	s->attr[0].value = (char *)(origin ? origin : "unknown");
+	s->attr[1].key = "peer_pid";
+	s->attr[1].value = s->peer_pid;
+	s->attr[2].key = "kind";
+	s->attr[2].value = (char *)kind;
+	s->attr[3].key = "reason";
+	s->attr[3].value = s->reason;
+
+	memset(&s->e, 0, sizeof(s->e));
+	autonomy__wal_record__init(&s->e.rec);
+	s->e.rec.audit_id = (char *)audit_id;
+	s->e.rec.kind = "wal.refused";
+	s->e.rec.origin = "walwriter";
+	s->e.rec.tool = (char *)tool;
+	s->e.rec.n_attrs = 4;
+	s->e.rec.attrs = s->attrs;
+	s->refusal = s->reason;
+	if (commit_queue(s) < 0)
+		reply_error(s, "refused; WAL unavailable");
 }
 
-static void serve_append(nng_ctx ctx, const char *origin, int pid,
+static void serve_append(struct slot *s, const char *origin, int pid,
                          const Autonomy__WalAppend *a)
 {
-	struct pending p;
 	char reason[256];
-	int rc;
 
 	if (!kind_allowed(origin, a->kind)) {
 		snprintf(reason, sizeof(reason),
 		         "origin %s may not write kind %.128s",
 		         origin ? origin : "unknown (pid not in peer table)",
 		         a->kind);
-		refuse(ctx, origin, pid, a->kind, a->audit_id, a->tool, reason);
+		refuse(s, origin, pid, a->kind, a->audit_id, a->tool, reason);
 		return;
 	}
 	/* The record borrows the request's strings: they live until the
-	 * envelope is freed, after the reply. */
-	memset(&p, 0, sizeof(p));
-	autonomy__wal_record__init(&p.e.rec);
-	p.e.rec.audit_id = a->audit_id;
-	p.e.rec.kind = a->kind;
-	p.e.rec.origin = (char *)origin;
-	p.e.rec.tool = a->tool;
-	p.e.rec.n_attrs = a->n_attrs;
-	p.e.rec.attrs = a->attrs;
-	if ((rc = commit_wait(&p)) < 0) {
-		ipc_reply_error(ctx, "WAL commit failed; append not recorded");
-		if (rc == -1)
-			failure_replied();
-		return;
-	}
-	reply_ack(ctx, &p.e);
+	 * request is freed, after the reply. */
+	memset(&s->e, 0, sizeof(s->e));
+	autonomy__wal_record__init(&s->e.rec);
+	s->e.rec.audit_id = a->audit_id;
+	s->e.rec.kind = a->kind;
+	s->e.rec.origin = (char *)origin;
+	s->e.rec.tool = a->tool;
+	s->e.rec.n_attrs = a->n_attrs;
+	s->e.rec.attrs = a->attrs;
+	s->refusal = NULL;
+	if (commit_queue(s) < 0)
+		reply_error(s, "WAL commit failed; append not recorded");
 }
 
-static void reply_body_ack(nng_ctx ctx)
+static void reply_body_ack(struct slot *s)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__Ack ack = AUTONOMY__ACK__INIT;
 
 	env.body_case = AUTONOMY__ENVELOPE__BODY_ACK;
 	env.ack = &ack;
-	ipc_reply(ctx, &env);
+	reply(s, &env);
 }
 
 /* Replaces the pid -> origin table. Only helper origins may be named, and
  * never the supervisor's own pid or ours. */
-static void serve_peer_table(nng_ctx ctx, const Autonomy__PeerTable *t)
+static void serve_peer_table(struct slot *s, const Autonomy__PeerTable *t)
 {
 	const char *origin[ENV_MAX_PEERS];
 
@@ -352,13 +388,12 @@ static void serve_peer_table(nng_ctx ctx, const Autonomy__PeerTable *t)
 		    p->pid == supervisor_pid || p->pid == getpid()) {
 			log_warnx("peer table: bad entry %s=%d", p->origin,
 			          p->pid);
-			ipc_reply_error(ctx, "peer table: bad entry");
+			reply_error(s, "peer table: bad entry");
 			return;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (t->peers[j]->pid == p->pid) {
-				ipc_reply_error(ctx,
-				                "peer table: duplicate pid");
+				reply_error(s, "peer table: duplicate pid");
 				return;
 			}
 		origin[i] = r->origin;
@@ -371,10 +406,10 @@ static void serve_peer_table(nng_ctx ctx, const Autonomy__PeerTable *t)
 	}
 	peers.n = t->n_peers;
 	pthread_mutex_unlock(&peers.mu);
-	reply_body_ack(ctx);
+	reply_body_ack(s);
 }
 
-static void serve_stats(nng_ctx ctx)
+static void serve_stats(struct slot *s)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__WalStats st = AUTONOMY__WAL_STATS__INIT;
@@ -388,62 +423,88 @@ static void serve_stats(nng_ctx ctx)
 	pthread_mutex_unlock(&q.mu);
 	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_STATS;
 	env.wal_stats = &st;
-	ipc_reply(ctx, &env);
+	reply(s, &env);
 }
 
-static void dispatch(nng_ctx ctx, const Envelope *env, int pid)
+static void dispatch(struct slot *s, int pid)
 {
+	const Envelope *env = s->req;
 	const char *origin = origin_of(pid);
 	int from_supervisor = origin && strcmp(origin, "supervisor") == 0;
 
 	switch (env->body_case) {
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
-		serve_append(ctx, origin, pid, env->wal_append);
+		serve_append(s, origin, pid, env->wal_append);
 		return;
 	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE:
 		if (from_supervisor)
-			serve_peer_table(ctx, env->peer_table);
+			serve_peer_table(s, env->peer_table);
 		else
-			refuse(ctx, origin, pid, "PeerTable", "", "",
+			refuse(s, origin, pid, "PeerTable", "", "",
 			       "PeerTable is accepted only from the "
 			       "supervisor");
 		return;
 	case AUTONOMY__ENVELOPE__BODY_WAL_STATS_REQUEST:
 		if (from_supervisor)
-			serve_stats(ctx);
+			serve_stats(s);
 		else
-			refuse(ctx, origin, pid, "WalStatsRequest", "", "",
+			refuse(s, origin, pid, "WalStatsRequest", "", "",
 			       "WalStatsRequest is accepted only from the "
 			       "supervisor");
 		return;
 	default:
 		log_warnx("unexpected %s from pid %d", envelope_body_name(env),
 		          pid);
-		ipc_reply_error(ctx, "unexpected message for walwriter");
+		reply_error(s, "unexpected message for walwriter");
 		return;
 	}
 }
 
-static void *worker_main(void *arg)
+/* A slot's aio finished: a reply went out (receive the next request) or a
+ * request came in (serve it). Runs on nng's threads and never blocks:
+ * an append is only queued here. */
+static void slot_done(void *arg)
 {
-	nng_ctx ctx = *(nng_ctx *)arg;
+	struct slot *s = arg;
+	int rv = nng_aio_result(s->aio);
+	nng_msg *msg;
+	char err[256];
+	int pid;
 
-	for (;;) {
-		Envelope *env;
-		char err[256];
-		int pid, closed;
-
-		if (ipc_recv(ctx, &env, &pid, &closed, err, sizeof(err)) < 0) {
-			if (closed)
-				break;
-			log_warnx("bad request from pid %d: %s", pid, err);
-			ipc_reply_error(ctx, err);
-			continue;
+	if (s->sending) {
+		s->sending = 0;
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_aio_set_msg(s->aio, NULL);
+			log_warnx("reply: %s", nng_strerror(rv));
 		}
-		dispatch(ctx, env, pid);
-		envelope_free(env);
+		envelope_free(s->req);
+		s->req = NULL;
+		if (s->owes_failure) {
+			s->owes_failure = 0;
+			failure_replied();
+		}
+		if (rv != NNG_ECLOSED)
+			nng_ctx_recv(s->ctx, s->aio);
+		return;
 	}
-	return NULL;
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED) {
+			log_warnx("receive: %s", nng_strerror(rv));
+			nng_ctx_recv(s->ctx, s->aio);
+		}
+		return;
+	}
+	msg = nng_aio_get_msg(s->aio);
+	nng_aio_set_msg(s->aio, NULL);
+	s->req = ipc_msg_unpack(msg, &pid, err, sizeof(err));
+	nng_msg_free(msg);
+	if (s->req == NULL) {
+		log_warnx("bad request from pid %d: %s", pid, err);
+		reply_error(s, err);
+		return;
+	}
+	dispatch(s, pid);
 }
 
 static int warm_up_hash(void)
@@ -460,7 +521,7 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 	int rc;
 
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	pthread_attr_setstacksize(&attr, COMMITTER_STACK);
 	if ((rc = pthread_create(t, &attr, fn, arg)) != 0)
 		fatalx("pthread_create: %s", strerror(rc));
 	pthread_attr_destroy(&attr);
@@ -468,8 +529,8 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 
 int main(int argc, char **argv)
 {
-	static nng_ctx ctxs[WORKERS];
-	pthread_t worker, committer;
+	static struct slot slots[SLOTS];
+	pthread_t committer;
 	const char *rundir = NULL, *waldir = NULL;
 	char url[256], err[512];
 	int ready_fd = -1, sig, rv;
@@ -517,12 +578,14 @@ int main(int argc, char **argv)
 	if (walwriter_confine() < 0)
 		fatalx("cannot confine");
 
-	for (int i = 0; i < WORKERS; i++)
-		if ((rv = nng_ctx_open(&ctxs[i], sock)) != 0)
-			fatalx("nng_ctx_open: %s", nng_strerror(rv));
+	for (int i = 0; i < SLOTS; i++)
+		if ((rv = nng_ctx_open(&slots[i].ctx, sock)) != 0 ||
+		    (rv = nng_aio_alloc(&slots[i].aio, slot_done, &slots[i])) !=
+		        0)
+			fatalx("nng slot: %s", nng_strerror(rv));
 	start_thread(&committer, committer_main, NULL);
-	for (int i = 0; i < WORKERS; i++)
-		start_thread(&worker, worker_main, &ctxs[i]);
+	for (int i = 0; i < SLOTS; i++)
+		nng_ctx_recv(slots[i].ctx, slots[i].aio);
 	helper_ready(ready_fd);
 	log_debug("serving %s, WAL %s at seq %llu", url, waldir,
 	          (unsigned long long)q.last_seq);
