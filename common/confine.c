@@ -200,3 +200,23 @@ int confine_seccomp_load(scmp_filter_ctx ctx)
 	}
 	return 0;
 }
+
+scmp_filter_ctx confine_helper_begin(const struct confine_limits *lim,
+                                     const char *const *extra, size_t n)
+{
+	scmp_filter_ctx ctx;
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (confine_no_new_privs() < 0 || confine_drop_caps() < 0 ||
+	    confine_rlimits(lim) < 0)
+		return NULL;
+	if ((ctx = confine_seccomp_new()) == NULL)
+		return NULL;
+	if (confine_seccomp_nng_base(ctx) < 0 ||
+	    confine_seccomp_allow(ctx, extra, n) < 0) {
+		log_warnx("cannot build the seccomp filter");
+		seccomp_release(ctx);
+		return NULL;
+	}
+	return ctx;
+}

@@ -43,4 +43,13 @@ int confine_seccomp_nng_base(scmp_filter_ctx ctx);
 
 int confine_seccomp_load(scmp_filter_ctx ctx);
 
+/* The prologue every nng helper runs, in this order: SIGXFSZ ignored
+ * (under a small FSIZE a write to a regular file then fails with EFBIG
+ * instead of killing us), no-new-privs, capabilities dropped, rlimits,
+ * and a filter holding confine_seccomp_nng_base() plus extra[0..n).
+ * The caller may add its own rules, then calls confine_seccomp_load().
+ * NULL on failure (already logged). */
+scmp_filter_ctx confine_helper_begin(const struct confine_limits *lim,
+                                     const char *const *extra, size_t n);
+
 #endif

@@ -369,9 +369,6 @@ int main(int argc, char **argv)
 	int ready_fd = -1, ch, rv;
 
 	helper_init("policyd");
-	/* With FSIZE 0, a log line to a stderr that is a regular file
-	 * would kill us; let it fail with EFBIG instead. */
-	signal(SIGXFSZ, SIG_IGN);
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':

@@ -6,7 +6,6 @@
 #include "toolsrv.h"
 
 #include <errno.h>
-#include <signal.h>
 
 #include "confine.h"
 #include "log.h"
@@ -56,23 +55,11 @@ int sandbox_confine(void)
 	    .nofile = TOOLSRV_MAX_CONNECTIONS + 64,
 	    .fsize = 0,
 	};
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx =
+	    confine_helper_begin(&lim, toolsrv_syscalls, N(toolsrv_syscalls));
 
-	/* With FSIZE 0 a write to a regular file raises SIGXFSZ, whose
-	 * default is death; stderr redirected to a file would then kill us
-	 * on the first log line. Ignored, the write fails with EFBIG. */
-	signal(SIGXFSZ, SIG_IGN);
-	if (confine_no_new_privs() < 0 || confine_drop_caps() < 0 ||
-	    confine_rlimits(&lim) < 0)
+	if (ctx == NULL)
 		return -1;
-	if ((ctx = confine_seccomp_new()) == NULL)
-		return -1;
-	if (confine_seccomp_nng_base(ctx) < 0 ||
-	    confine_seccomp_allow(ctx, toolsrv_syscalls, N(toolsrv_syscalls)) <
-	        0) {
-		seccomp_release(ctx);
-		return -1;
-	}
 	/* The socket filter goes first: once the allow-list is loaded,
 	 * seccomp() itself is no longer allowed. */
 	if (forbid_new_sockets() < 0) {
