@@ -5,20 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#include "log.h"
 
 /* A string field: present, bounded, and free of NUL (protobuf strings
  * may carry embedded NULs; we never want one to cut a C string short
@@ -27,10 +14,10 @@ static int check_str(const char *s, size_t max, const char *field, char *err,
                      size_t errlen)
 {
 	if (s == NULL)
-		return fail(err, errlen, "%s: missing", field);
+		return errorf(err, errlen, "%s: missing", field);
 	if (strnlen(s, max + 1) > max)
-		return fail(err, errlen, "%s: longer than %zu bytes", field,
-		            max);
+		return errorf(err, errlen, "%s: longer than %zu bytes", field,
+		              max);
 	return 0;
 }
 
@@ -40,7 +27,7 @@ static int check_nonempty(const char *s, size_t max, const char *field,
 	if (check_str(s, max, field, err, errlen) < 0)
 		return -1;
 	if (s[0] == '\0')
-		return fail(err, errlen, "%s: empty", field);
+		return errorf(err, errlen, "%s: empty", field);
 	return 0;
 }
 
@@ -48,10 +35,11 @@ static int check_attrs(size_t n, Autonomy__Attr **attrs, char *err,
                        size_t errlen)
 {
 	if (n > ENV_MAX_ATTRS)
-		return fail(err, errlen, "attrs: more than %d", ENV_MAX_ATTRS);
+		return errorf(err, errlen, "attrs: more than %d",
+		              ENV_MAX_ATTRS);
 	for (size_t i = 0; i < n; i++) {
 		if (attrs[i] == NULL)
-			return fail(err, errlen, "attrs[%zu]: missing", i);
+			return errorf(err, errlen, "attrs[%zu]: missing", i);
 		if (check_nonempty(attrs[i]->key, ENV_MAX_ATTR_KEY, "attr key",
 		                   err, errlen) < 0 ||
 		    check_str(attrs[i]->value, ENV_MAX_ATTR_VALUE, "attr value",
@@ -65,8 +53,8 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
                       const char *field, char *err, size_t errlen)
 {
 	if (n > maxn)
-		return fail(err, errlen, "%s: more than %zu entries", field,
-		            maxn);
+		return errorf(err, errlen, "%s: more than %zu entries", field,
+		              maxn);
 	for (size_t i = 0; i < n; i++)
 		if (check_str(v[i], maxlen, field, err, errlen) < 0)
 			return -1;
@@ -76,8 +64,8 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
 int envelope_check(const Envelope *env, char *err, size_t errlen)
 {
 	if (env->version != ENVELOPE_VERSION)
-		return fail(err, errlen, "envelope version %u, expected %d",
-		            env->version, ENVELOPE_VERSION);
+		return errorf(err, errlen, "envelope version %u, expected %d",
+		              env->version, ENVELOPE_VERSION);
 
 	switch (env->body_case) {
 	case AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST: {
@@ -93,8 +81,8 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 		const Autonomy__ToolResponse *r = env->tool_response;
 		if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
 		    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
-			return fail(err, errlen, "outcome %d unknown",
-			            (int)r->outcome);
+			return errorf(err, errlen, "outcome %d unknown",
+			              (int)r->outcome);
 		if (check_str(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
 		              errlen) < 0 ||
 		    check_str(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
@@ -113,7 +101,7 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 		/* A decision without an audit id is not a decision. */
 		if (r->outcome != AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE &&
 		    r->audit_id[0] == '\0')
-			return fail(err, errlen, "audit_id: empty");
+			return errorf(err, errlen, "audit_id: empty");
 		return 0;
 	}
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND: {
@@ -128,30 +116,32 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 	}
 	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
 		if (env->wal_ack->hash.len != 32)
-			return fail(err, errlen, "wal ack hash: %zu bytes",
-			            env->wal_ack->hash.len);
+			return errorf(err, errlen, "wal ack hash: %zu bytes",
+			              env->wal_ack->hash.len);
 		return 0;
 	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE: {
 		const Autonomy__PeerTable *t = env->peer_table;
 		if (t->n_peers > ENV_MAX_PEERS)
-			return fail(err, errlen, "peers: more than %d",
-			            ENV_MAX_PEERS);
+			return errorf(err, errlen, "peers: more than %d",
+			              ENV_MAX_PEERS);
 		for (size_t i = 0; i < t->n_peers; i++) {
 			if (t->peers[i] == NULL)
-				return fail(err, errlen, "peer %zu missing", i);
+				return errorf(err, errlen, "peer %zu missing",
+				              i);
 			if (check_nonempty(t->peers[i]->origin, 32,
 			                   "peer origin", err, errlen) < 0)
 				return -1;
 			if (t->peers[i]->pid <= 1)
-				return fail(err, errlen, "peer pid %d invalid",
-				            t->peers[i]->pid);
+				return errorf(err, errlen,
+				              "peer pid %d invalid",
+				              t->peers[i]->pid);
 		}
 		return 0;
 	}
 	case AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST: {
 		const Autonomy__SpawnRequest *s = env->spawn_request;
 		if (s->n_argv == 0)
-			return fail(err, errlen, "argv: empty");
+			return errorf(err, errlen, "argv: empty");
 		if (check_strv(s->n_argv, s->argv, ENV_MAX_ARGV,
 		               ENV_MAX_ARG_BYTES, "argv", err, errlen) < 0 ||
 		    check_strv(s->n_env, s->env, ENV_MAX_ENV, ENV_MAX_ARG_BYTES,
@@ -159,18 +149,18 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 		    check_str(s->cwd, 4096, "cwd", err, errlen) < 0)
 			return -1;
 		if (s->pgid < 0)
-			return fail(err, errlen, "pgid %d invalid", s->pgid);
+			return errorf(err, errlen, "pgid %d invalid", s->pgid);
 		return 0;
 	}
 	case AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY:
 		if (env->spawn_reply->pid <= 1)
-			return fail(err, errlen, "spawn reply pid %d invalid",
-			            env->spawn_reply->pid);
+			return errorf(err, errlen, "spawn reply pid %d invalid",
+			              env->spawn_reply->pid);
 		return 0;
 	case AUTONOMY__ENVELOPE__BODY_WAIT_REQUEST:
 		if (env->wait_request->pid <= 1)
-			return fail(err, errlen, "wait pid %d invalid",
-			            env->wait_request->pid);
+			return errorf(err, errlen, "wait pid %d invalid",
+			              env->wait_request->pid);
 		return 0;
 	case AUTONOMY__ENVELOPE__BODY_ERROR:
 		return check_str(env->error->message, ENV_MAX_TEXT,
@@ -181,10 +171,10 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 	case AUTONOMY__ENVELOPE__BODY_ACK:
 		return 0;
 	case AUTONOMY__ENVELOPE__BODY__NOT_SET:
-		return fail(err, errlen, "envelope has no body");
+		return errorf(err, errlen, "envelope has no body");
 	default:
-		return fail(err, errlen, "envelope body %d unknown",
-		            (int)env->body_case);
+		return errorf(err, errlen, "envelope body %d unknown",
+		              (int)env->body_case);
 	}
 }
 
@@ -246,13 +236,13 @@ Envelope *envelope_unpack(const uint8_t *buf, size_t len, char *err,
 	Envelope *env;
 
 	if (len > ENVELOPE_MAX_BYTES) {
-		fail(err, errlen, "message of %zu bytes exceeds %u", len,
-		     ENVELOPE_MAX_BYTES);
+		errorf(err, errlen, "message of %zu bytes exceeds %u", len,
+		       ENVELOPE_MAX_BYTES);
 		return NULL;
 	}
 	env = autonomy__envelope__unpack(NULL, len, buf);
 	if (env == NULL) {
-		fail(err, errlen, "malformed envelope (%zu bytes)", len);
+		errorf(err, errlen, "malformed envelope (%zu bytes)", len);
 		return NULL;
 	}
 	/* Only the canonical encoding is accepted: re-packing must give back
@@ -261,9 +251,9 @@ Envelope *envelope_unpack(const uint8_t *buf, size_t len, char *err,
 	 * fields, and duplicated fields, none of which our senders produce. */
 	if (autonomy__envelope__get_packed_size(env) != len ||
 	    has_unknown_fields(&env->base, 0)) {
-		fail(err, errlen,
-		     "non-canonical envelope (embedded NUL, unknown or "
-		     "repeated field)");
+		errorf(err, errlen,
+		       "non-canonical envelope (embedded NUL, unknown or "
+		       "repeated field)");
 		autonomy__envelope__free_unpacked(env, NULL);
 		return NULL;
 	}

@@ -88,3 +88,15 @@ void fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(70);
 }
+
+int errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}

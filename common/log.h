@@ -4,6 +4,7 @@
 #ifndef AUTONOMY_LOG_H
 #define AUTONOMY_LOG_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 void log_init(const char *procname);
@@ -15,5 +16,10 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* Writes a message into err (when err is not NULL) for the caller to
+ * report, and returns -1: `return errorf(err, len, "bad %s", x);`. */
+int errorf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

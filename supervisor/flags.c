@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 const char run_usage[] =
     "usage: autonomy run [--dir PATH] [--keep] [--] CMD [ARGS...]\n"
     "\n"
@@ -19,18 +21,6 @@ const char run_usage[] =
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
     "70 the runtime failed (a helper died: fail closed), 127 CMD could\n"
     "not be executed.\n";
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int is_own_flag(const char *a)
 {
@@ -57,27 +47,27 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			o->keep = 1;
 		} else if (strcmp(a, "--dir") == 0) {
 			if (i + 1 >= argc || argv[i + 1][0] == '\0')
-				return fail(err, errlen,
-				            "--dir needs a directory path");
+				return errorf(err, errlen,
+				              "--dir needs a directory path");
 			o->wal_dir = argv[++i];
 		} else if (strncmp(a, "--dir=", 6) == 0) {
 			if (a[6] == '\0')
-				return fail(err, errlen,
-				            "--dir needs a directory path");
+				return errorf(err, errlen,
+				              "--dir needs a directory path");
 			o->wal_dir = a + 6;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			o->help = 1;
 			return 0;
 		} else {
-			return fail(
+			return errorf(
 			    err, errlen,
 			    "unknown flag %s (see 'autonomy run --help')", a);
 		}
 	}
 	if (i >= argc)
-		return fail(err, errlen,
-		            "missing the command to run "
-		            "(usage: autonomy run [flags] CMD [ARGS...])");
+		return errorf(err, errlen,
+		              "missing the command to run "
+		              "(usage: autonomy run [flags] CMD [ARGS...])");
 	o->cmd = &argv[i];
 	o->ncmd = argc - i;
 	if (o->wal_dir == NULL && env_wal_dir != NULL && *env_wal_dir) {

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
+
 struct wal {
 	MDB_env *env;
 	MDB_dbi dbi;
@@ -21,21 +23,6 @@ struct wal {
 
 static const uint8_t zero_hash[WAL_HASH_LEN];
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Checks one stored record against the chain so far: key, seq, link and
  * hash. 0 if it is sound, else WAL_CORRUPT with err saying why. */
 static int check_record(const MDB_val *key, const WalRecord *rec,
@@ -47,44 +34,44 @@ static int check_record(const MDB_val *key, const WalRecord *rec,
 	uint64_t kseq;
 
 	if (key->mv_size != 8) {
-		fail(err, errlen, "key of %zu bytes, not 8", key->mv_size);
+		errorf(err, errlen, "key of %zu bytes, not 8", key->mv_size);
 		return WAL_CORRUPT;
 	}
 	kseq = walrec_key_seq(key->mv_data);
 	if (expect_seq != 0 && kseq != expect_seq) {
-		fail(err, errlen, "sequence gap: expected seq %llu",
-		     (unsigned long long)expect_seq);
+		errorf(err, errlen, "sequence gap: expected seq %llu",
+		       (unsigned long long)expect_seq);
 		return WAL_CORRUPT;
 	}
 	if (rec->seq != kseq) {
-		fail(err, errlen, "record says seq %llu under key %llu",
-		     (unsigned long long)rec->seq, (unsigned long long)kseq);
+		errorf(err, errlen, "record says seq %llu under key %llu",
+		       (unsigned long long)rec->seq, (unsigned long long)kseq);
 		return WAL_CORRUPT;
 	}
 	if (rec->prev_hash.len != WAL_HASH_LEN ||
 	    rec->hash.len != WAL_HASH_LEN) {
-		fail(err, errlen, "hash fields of %zu/%zu bytes, not %d",
-		     rec->prev_hash.len, rec->hash.len, WAL_HASH_LEN);
+		errorf(err, errlen, "hash fields of %zu/%zu bytes, not %d",
+		       rec->prev_hash.len, rec->hash.len, WAL_HASH_LEN);
 		return WAL_CORRUPT;
 	}
 	if (prev != NULL &&
 	    memcmp(rec->prev_hash.data, prev, WAL_HASH_LEN) != 0) {
 		walrec_hex(rec->prev_hash.data, WAL_HASH_LEN, a);
 		walrec_hex(prev, WAL_HASH_LEN, b);
-		fail(err, errlen,
-		     "prev_hash %s does not link to the previous hash %s", a,
-		     b);
+		errorf(err, errlen,
+		       "prev_hash %s does not link to the previous hash %s", a,
+		       b);
 		return WAL_CORRUPT;
 	}
 	if (walrec_hash(rec->prev_hash.data, rec, hash) < 0) {
-		fail(err, errlen, "cannot compute hash");
+		errorf(err, errlen, "cannot compute hash");
 		return -1;
 	}
 	if (memcmp(hash, rec->hash.data, WAL_HASH_LEN) != 0) {
 		walrec_hex(rec->hash.data, WAL_HASH_LEN, a);
 		walrec_hex(hash, WAL_HASH_LEN, b);
-		fail(err, errlen, "hash mismatch: stored %s, computed %s", a,
-		     b);
+		errorf(err, errlen, "hash mismatch: stored %s, computed %s", a,
+		       b);
 		return WAL_CORRUPT;
 	}
 	return 0;
@@ -106,11 +93,11 @@ static int load_tail(struct wal *w, char *err, size_t errlen)
 	int rc;
 
 	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "read transaction: %s",
-		            mdb_strerror(rc));
+		return errorf(err, errlen, "read transaction: %s",
+		              mdb_strerror(rc));
 	if ((rc = mdb_cursor_open(txn, w->dbi, &cur)) != 0) {
 		mdb_txn_abort(txn);
-		return fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
 	}
 	rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
 	if (rc == MDB_NOTFOUND) {
@@ -123,15 +110,15 @@ static int load_tail(struct wal *w, char *err, size_t errlen)
 	if (rc != 0) {
 		mdb_cursor_close(cur);
 		mdb_txn_abort(txn);
-		return fail(err, errlen, "last record: %s", mdb_strerror(rc));
+		return errorf(err, errlen, "last record: %s", mdb_strerror(rc));
 	}
 	if ((rec = decode(&val)) == NULL) {
-		rc = fail(err, errlen, "last record does not decode");
+		rc = errorf(err, errlen, "last record does not decode");
 	} else {
 		char why[256];
 		if (check_record(&key, rec, 0, NULL, why, sizeof(why)) != 0) {
-			rc = fail(err, errlen, "last record (seq %llu): %s",
-			          (unsigned long long)rec->seq, why);
+			rc = errorf(err, errlen, "last record (seq %llu): %s",
+			            (unsigned long long)rec->seq, why);
 		} else {
 			w->last_seq = rec->seq;
 			memcpy(w->last_hash, rec->hash.data, WAL_HASH_LEN);
@@ -156,28 +143,29 @@ int wal_open(struct wal **wp, const char *dir, enum wal_mode mode, char *err,
 
 	*wp = NULL;
 	if (stat(dir, &st) < 0)
-		return fail(err, errlen, "%s: %s", dir, strerror(errno));
+		return errorf(err, errlen, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, errlen, "%s: not a directory", dir);
+		return errorf(err, errlen, "%s: not a directory", dir);
 	if (mode == WAL_READ) {
 		/* Checked first: LMDB would otherwise leave a lock.mdb in
 		 * whatever directory it was pointed at. */
 		if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
 		    sizeof(path))
-			return fail(err, errlen, "%s: path too long", dir);
+			return errorf(err, errlen, "%s: path too long", dir);
 		if (stat(path, &st) < 0)
-			return fail(err, errlen,
-			            "%s: not a WAL directory (no data.mdb: %s)",
-			            dir, strerror(errno));
+			return errorf(
+			    err, errlen,
+			    "%s: not a WAL directory (no data.mdb: %s)", dir,
+			    strerror(errno));
 		flags = MDB_RDONLY;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errorf(err, errlen, "out of memory");
 	w->mode = mode;
 	if ((rc = mdb_env_create(&w->env)) != 0) {
 		free(w);
-		return fail(err, errlen, "mdb_env_create: %s",
-		            mdb_strerror(rc));
+		return errorf(err, errlen, "mdb_env_create: %s",
+		              mdb_strerror(rc));
 	}
 	/* Default sync: no MDB_NOSYNC/MDB_NOMETASYNC, so a commit that
 	 * returned is on disk. */
@@ -196,22 +184,23 @@ int wal_open(struct wal **wp, const char *dir, enum wal_mode mode, char *err,
 		mdb_env_close(w->env);
 		free(w);
 		if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH)
-			return fail(err, errlen, "%s: not a WAL directory (%s)",
-			            dir, mdb_strerror(rc));
-		return fail(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+			return errorf(err, errlen,
+			              "%s: not a WAL directory (%s)", dir,
+			              mdb_strerror(rc));
+		return errorf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 	}
 	if ((rc = mdb_txn_begin(w->env, NULL, flags, &txn)) != 0 ||
 	    (rc = mdb_dbi_open(txn, NULL, 0, &w->dbi)) != 0 ||
 	    (rc = mdb_txn_commit(txn)) != 0) {
 		mdb_env_close(w->env);
 		free(w);
-		return fail(err, errlen, "%s: %s", dir, mdb_strerror(rc));
+		return errorf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 	}
 	if (load_tail(w, err, errlen) < 0) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", err ? err : "");
 		wal_close(w);
-		return fail(err, errlen, "%s: %s", dir, why);
+		return errorf(err, errlen, "%s: %s", dir, why);
 	}
 #ifdef AUTONOMY_TEST_HOOKS
 	{
@@ -246,13 +235,13 @@ int wal_append(struct wal *w, struct wal_entry *const *entries, size_t n,
 	int rc;
 
 	if (w->mode != WAL_WRITE)
-		return fail(err, errlen, "WAL opened read-only");
+		return errorf(err, errlen, "WAL opened read-only");
 	if (n == 0)
 		return 0;
 	memcpy(head, w->last_hash, WAL_HASH_LEN);
 	if ((rc = mdb_txn_begin(w->env, NULL, 0, &txn)) != 0)
-		return fail(err, errlen, "write transaction: %s",
-		            mdb_strerror(rc));
+		return errorf(err, errlen, "write transaction: %s",
+		              mdb_strerror(rc));
 	for (size_t i = 0; i < n; i++) {
 		struct wal_entry *e = entries[i];
 		uint8_t kbuf[8];
@@ -268,8 +257,8 @@ int wal_append(struct wal *w, struct wal_entry *const *entries, size_t n,
 		e->rec.hash.len = WAL_HASH_LEN;
 		if (walrec_hash(e->prev_hash, &e->rec, e->hash) < 0) {
 			mdb_txn_abort(txn);
-			return fail(err, errlen, "seq %llu: cannot hash",
-			            (unsigned long long)seq);
+			return errorf(err, errlen, "seq %llu: cannot hash",
+			              (unsigned long long)seq);
 		}
 		walrec_key(seq, kbuf);
 		len = autonomy__wal_record__get_packed_size(&e->rec);
@@ -280,8 +269,9 @@ int wal_append(struct wal *w, struct wal_entry *const *entries, size_t n,
 		             MDB_NOOVERWRITE | MDB_APPEND | MDB_RESERVE);
 		if (rc != 0) {
 			mdb_txn_abort(txn);
-			return fail(err, errlen, "seq %llu: put: %s",
-			            (unsigned long long)seq, mdb_strerror(rc));
+			return errorf(err, errlen, "seq %llu: put: %s",
+			              (unsigned long long)seq,
+			              mdb_strerror(rc));
 		}
 		autonomy__wal_record__pack(&e->rec, val.mv_data);
 		memcpy(head, e->hash, WAL_HASH_LEN);
@@ -289,11 +279,11 @@ int wal_append(struct wal *w, struct wal_entry *const *entries, size_t n,
 #ifdef AUTONOMY_TEST_HOOKS
 	if (w->fail_at_seq != 0 && seq >= w->fail_at_seq) {
 		mdb_txn_abort(txn);
-		return fail(err, errlen, "commit: failed by test hook");
+		return errorf(err, errlen, "commit: failed by test hook");
 	}
 #endif
 	if ((rc = mdb_txn_commit(txn)) != 0)
-		return fail(err, errlen, "commit: %s", mdb_strerror(rc));
+		return errorf(err, errlen, "commit: %s", mdb_strerror(rc));
 	w->last_seq = seq;
 	memcpy(w->last_hash, head, WAL_HASH_LEN);
 	return 0;
@@ -309,11 +299,11 @@ int wal_foreach(struct wal *w, wal_visit_fn fn, void *arg, char *err,
 	int rc, ret = 0;
 
 	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "read transaction: %s",
-		            mdb_strerror(rc));
+		return errorf(err, errlen, "read transaction: %s",
+		              mdb_strerror(rc));
 	if ((rc = mdb_cursor_open(txn, w->dbi, &cur)) != 0) {
 		mdb_txn_abort(txn);
-		return fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
 	}
 	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
 		WalRecord *rec;
@@ -321,10 +311,10 @@ int wal_foreach(struct wal *w, wal_visit_fn fn, void *arg, char *err,
 		    key.mv_size == 8 ? walrec_key_seq(key.mv_data) : 0;
 		op = MDB_NEXT;
 		if (key.mv_size != 8 || (rec = decode(&val)) == NULL) {
-			fail(err, errlen,
-			     "seq %llu: record does not decode "
-			     "(run `autonomy wal verify`)",
-			     (unsigned long long)kseq);
+			errorf(err, errlen,
+			       "seq %llu: record does not decode "
+			       "(run `autonomy wal verify`)",
+			       (unsigned long long)kseq);
 			ret = WAL_CORRUPT;
 			break;
 		}
@@ -334,7 +324,7 @@ int wal_foreach(struct wal *w, wal_visit_fn fn, void *arg, char *err,
 			break;
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
-		ret = fail(err, errlen, "read: %s", mdb_strerror(rc));
+		ret = errorf(err, errlen, "read: %s", mdb_strerror(rc));
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return ret;
@@ -355,11 +345,11 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 	*bad_seq = 0;
 	memcpy(prev, zero_hash, WAL_HASH_LEN);
 	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return fail(err, errlen, "read transaction: %s",
-		            mdb_strerror(rc));
+		return errorf(err, errlen, "read transaction: %s",
+		              mdb_strerror(rc));
 	if ((rc = mdb_cursor_open(txn, w->dbi, &cur)) != 0) {
 		mdb_txn_abort(txn);
-		return fail(err, errlen, "cursor: %s", mdb_strerror(rc));
+		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
 	}
 	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
 		WalRecord *rec;
@@ -369,7 +359,7 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 		else
 			*bad_seq = expect;
 		if ((rec = decode(&val)) == NULL) {
-			fail(err, errlen, "record does not decode");
+			errorf(err, errlen, "record does not decode");
 			ret = WAL_CORRUPT;
 			break;
 		}
@@ -383,7 +373,7 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 		expect++;
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
-		ret = fail(err, errlen, "read: %s", mdb_strerror(rc));
+		ret = errorf(err, errlen, "read: %s", mdb_strerror(rc));
 	if (ret == 0)
 		*bad_seq = 0;
 	mdb_cursor_close(cur);
