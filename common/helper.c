@@ -1,8 +1,10 @@
 #include "helper.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -38,4 +40,32 @@ void helper_init(const char *name)
 {
 	log_init(name);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+void helper_parse_args(int argc, char **argv, const char **rundir,
+                       int *ready_fd)
+{
+	static const struct option opts[] = {
+	    {"rundir", required_argument, NULL, 'r'},
+	    {"ready-fd", required_argument, NULL, 'f'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	*rundir = NULL;
+	*ready_fd = -1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'r')
+			*rundir = optarg;
+		else if (ch == 'f' &&
+		         (*ready_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else
+			break;
+	}
+	if (ch != -1 || optind != argc || *rundir == NULL || *ready_fd < 0) {
+		fprintf(stderr, "usage: %s --rundir DIR --ready-fd N\n",
+		        log_procname());
+		exit(64);
+	}
 }

@@ -11,6 +11,12 @@ int helper_parse_fd(const char *s);
  * this from every helper before it starts the workload. */
 void helper_ready(int fd);
 
+/* Parses the command line of a helper that takes only the common flags,
+ * `--rundir DIR --ready-fd N`; anything else prints the usage and exits
+ * 64. */
+void helper_parse_args(int argc, char **argv, const char **rundir,
+                       int *ready_fd);
+
 /* Common process set-up: names the log, ignores SIGPIPE (a client that
  * went away is an error return, not a death). */
 void helper_init(const char *name);

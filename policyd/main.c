@@ -8,7 +8,6 @@
  * policy_decide(), policy.allow/deny appended and acknowledged, then the
  * tool and its tool.result (or runtime.deny). No ack, no action. */
 #include <errno.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -58,12 +57,6 @@ struct call {
 	struct tool_result tool;
 	char error[512];
 };
-
-static noreturn void usage(void)
-{
-	fprintf(stderr, "usage: policyd --rundir DIR --ready-fd N\n");
-	exit(64);
-}
 
 static int audit_id_new(char out[AUDIT_ID_LEN])
 {
@@ -356,34 +349,15 @@ static void warm_up(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"rundir", required_argument, NULL, 'r'},
-	    {"ready-fd", required_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0},
-	};
 	static struct worker workers[POLICYD_WORKERS];
 	const char *rundir = NULL;
 	char url[128], walurl[128];
 	nng_socket rep, wal;
 	pthread_attr_t attr;
-	int ready_fd = -1, ch, rv;
+	int ready_fd = -1, rv;
 
 	helper_init("policyd");
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			rundir = optarg;
-			break;
-		case 'f':
-			if ((ready_fd = helper_parse_fd(optarg)) < 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || rundir == NULL || ready_fd < 0)
-		usage();
+	helper_parse_args(argc, argv, &rundir, &ready_fd);
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: path too long for a socket", rundir);

@@ -11,7 +11,6 @@
  * does not block. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +40,6 @@ struct child_failure {
 	int stage;
 	int err;
 };
-
-static noreturn void usage(void)
-{
-	fprintf(stderr, "usage: spawner --rundir DIR --ready-fd N\n");
-	exit(64);
-}
 
 static noreturn void child_fail(int fd, int stage)
 {
@@ -314,33 +307,14 @@ static noreturn void serve(struct spawner *sp)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"rundir", required_argument, NULL, 'r'},
-	    {"ready-fd", required_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct spawner sp = {0};
 	const char *rundir = NULL;
 	char url[128], walurl[128];
 	nng_socket rep, wal;
-	int ready_fd = -1, ch, rv;
+	int ready_fd = -1, rv;
 
 	helper_init("spawner");
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'r':
-			rundir = optarg;
-			break;
-		case 'f':
-			if ((ready_fd = helper_parse_fd(optarg)) < 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc || rundir == NULL || ready_fd < 0)
-		usage();
+	helper_parse_args(argc, argv, &rundir, &ready_fd);
 	if (ipc_url(url, sizeof(url), rundir, IPC_SPAWNER) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: path too long for a socket", rundir);
