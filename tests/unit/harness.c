@@ -309,3 +309,42 @@ const char *__lsan_default_suppressions(void)
 {
 	return "leak:libnng.so\n";
 }
+
+struct helper_fixture *harness_fixture_up(const char *binary, const char *name)
+{
+	struct helper_fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->pid = -1;
+	if ((f->rundir = harness_rundir()) == NULL ||
+	    (f->wal = fake_wal_start(f->rundir)) == NULL ||
+	    (f->pid = harness_start_helper(binary, f->rundir)) < 0 ||
+	    harness_dial(f->rundir, name, 20000, &f->client) < 0) {
+		if (f->pid > 0)
+			harness_stop_helper(f->pid);
+		fake_wal_stop(f->wal);
+		harness_rmdir(f->rundir);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int harness_fixture_down(struct helper_fixture *f)
+{
+	int status;
+	pid_t pid = f->pid;
+
+	nng_close(f->client);
+	status = harness_stop_helper(f->pid);
+	fake_wal_stop(f->wal);
+	harness_rmdir(f->rundir);
+	free(f);
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
+		fprintf(stderr, "helper %d ended with status 0x%x\n", (int)pid,
+		        status);
+		return -1;
+	}
+	return 0;
+}

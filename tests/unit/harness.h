@@ -53,4 +53,19 @@ int harness_status_has(pid_t pid, const char *line);
 int harness_dial(const char *rundir, const char *name, int timeout_ms,
                  nng_socket *s);
 
+/* One helper under test: its run directory, a fake walwriter in it, the
+ * helper itself and a req socket dialed to the helper's socket `name`. */
+struct helper_fixture {
+	char *rundir;
+	struct fake_wal *wal;
+	pid_t pid;
+	nng_socket client;
+};
+
+/* Sets all of the above up; NULL (everything undone) on failure. */
+struct helper_fixture *harness_fixture_up(const char *binary, const char *name);
+/* Tears it down. -1 unless the helper died of our SIGTERM (not, say, of
+ * its own seccomp filter). */
+int harness_fixture_down(struct helper_fixture *f);
+
 #endif

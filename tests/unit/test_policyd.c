@@ -23,55 +23,19 @@
 
 static const char *policyd_bin;
 
-struct fixture {
-	char *rundir;
-	struct fake_wal *wal;
-	pid_t pid;
-	nng_socket client;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	f->pid = -1;
-	if ((f->rundir = harness_rundir()) == NULL ||
-	    (f->wal = fake_wal_start(f->rundir)) == NULL ||
-	    (f->pid = harness_start_helper(policyd_bin, f->rundir)) < 0 ||
-	    harness_dial(f->rundir, IPC_POLICYD, 20000, &f->client) < 0) {
-		if (f->pid > 0)
-			harness_stop_helper(f->pid);
-		fake_wal_stop(f->wal);
-		harness_rmdir(f->rundir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return (*state = harness_fixture_up(policyd_bin, IPC_POLICYD)) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	int status;
-
-	nng_close(f->client);
-	status = harness_stop_helper(f->pid);
-	fake_wal_stop(f->wal);
-	harness_rmdir(f->rundir);
-	free(f);
-	/* It died of our SIGTERM, not of its own seccomp filter. */
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
-		fprintf(stderr, "policyd ended with status 0x%x\n", status);
-		return -1;
-	}
-	return 0;
+	return harness_fixture_down(*state);
 }
 
 /* One ToolRequest; returns the ToolResponse envelope (or an Error). */
-static Envelope *call(struct fixture *f, const char *kind, const char *params)
+static Envelope *call(struct helper_fixture *f, const char *kind,
+                      const char *params)
 {
 	Envelope req = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__ToolRequest tr = AUTONOMY__TOOL_REQUEST__INIT;
@@ -126,7 +90,7 @@ static void sha_hex(const char *s, size_t len, char out[65])
 
 static void test_echo_allowed_and_recorded(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	const char *params = "{\"msg\":\"hi\",\"n\":[1,2.5,{\"x\":null}]}";
 	const Autonomy__WalAppend *a;
 	Autonomy__ToolResponse *r;
@@ -171,7 +135,7 @@ static void test_echo_allowed_and_recorded(void **state)
 
 static void test_deny_recorded(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	const Autonomy__WalAppend *a;
 	Autonomy__ToolResponse *r;
 	Envelope *e = call(f, "tool.shell", "{\"cmd\":\"rm -rf /\"}");
@@ -198,7 +162,7 @@ static void test_deny_recorded(void **state)
 
 static void test_http_get_runtime_deny(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	Autonomy__ToolResponse *r;
 	Envelope *e = call(f, "tool.http_get", "{\"url\":\"https://x.test\"}");
 
@@ -221,7 +185,7 @@ static void test_http_get_runtime_deny(void **state)
 
 static void test_echo_bad_params(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	enum { big = 70000 };
 	static char params[big + 16];
 	char deep[64];
@@ -265,7 +229,7 @@ static void test_echo_bad_params(void **state)
 
 static void test_wal_error_fails_closed(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	Autonomy__ToolResponse *r;
 	Envelope *e;
 
@@ -291,7 +255,7 @@ static void test_wal_error_fails_closed(void **state)
 
 static void test_wal_silent_fails_closed(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	Autonomy__ToolResponse *r;
 	struct timespec t0, t1;
 	Envelope *e;
@@ -317,7 +281,7 @@ static void test_wal_silent_fails_closed(void **state)
 	envelope_free(e);
 }
 
-static Envelope *raw_call(struct fixture *f, const void *buf, size_t len)
+static Envelope *raw_call(struct helper_fixture *f, const void *buf, size_t len)
 {
 	nng_msg *msg;
 	Envelope *e;
@@ -345,7 +309,7 @@ static void assert_error(Envelope *e, const char *needle)
 
 static void test_malformed_requests(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x07, 0x01};
 	Envelope req = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__WaitRequest wr = AUTONOMY__WAIT_REQUEST__INIT;
@@ -379,7 +343,7 @@ static void test_malformed_requests(void **state)
 
 static void test_confined(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 
 	assert_true(harness_status_has(f->pid, "NoNewPrivs:\t1"));
 	assert_true(harness_status_has(f->pid, "Seccomp:\t2"));
@@ -394,7 +358,7 @@ static void test_confined(void **state)
 #define PAR_CALLS 50
 
 struct par_arg {
-	struct fixture *f;
+	struct helper_fixture *f;
 	int failures;
 };
 
@@ -436,7 +400,7 @@ static void *par_main(void *arg)
 
 static void test_concurrent_calls(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	pthread_t t[PAR_THREADS];
 	struct par_arg args[PAR_THREADS];
 

@@ -23,50 +23,14 @@
 
 static const char *spawner_bin;
 
-struct fixture {
-	char *rundir;
-	struct fake_wal *wal;
-	pid_t pid;
-	nng_socket client;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	f->pid = -1;
-	if ((f->rundir = harness_rundir()) == NULL ||
-	    (f->wal = fake_wal_start(f->rundir)) == NULL ||
-	    (f->pid = harness_start_helper(spawner_bin, f->rundir)) < 0 ||
-	    harness_dial(f->rundir, IPC_SPAWNER, 20000, &f->client) < 0) {
-		if (f->pid > 0)
-			harness_stop_helper(f->pid);
-		fake_wal_stop(f->wal);
-		harness_rmdir(f->rundir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return (*state = harness_fixture_up(spawner_bin, IPC_SPAWNER)) ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	int status;
-
-	nng_close(f->client);
-	status = harness_stop_helper(f->pid);
-	fake_wal_stop(f->wal);
-	harness_rmdir(f->rundir);
-	free(f);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
-		fprintf(stderr, "spawner ended with status 0x%x\n", status);
-		return -1;
-	}
-	return 0;
+	return harness_fixture_down(*state);
 }
 
 static Envelope *do_call(nng_socket s, Envelope *req)
@@ -79,7 +43,7 @@ static Envelope *do_call(nng_socket s, Envelope *req)
 	return resp;
 }
 
-static Envelope *spawn(struct fixture *f, char **argv, char **env,
+static Envelope *spawn(struct helper_fixture *f, char **argv, char **env,
                        const char *cwd, int pgid)
 {
 	Envelope req = AUTONOMY__ENVELOPE__INIT;
@@ -98,7 +62,7 @@ static Envelope *spawn(struct fixture *f, char **argv, char **env,
 	return do_call(f->client, &req);
 }
 
-static Envelope *wait_for(struct fixture *f, int pid)
+static Envelope *wait_for(struct helper_fixture *f, int pid)
 {
 	Envelope req = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__WaitRequest wr = AUTONOMY__WAIT_REQUEST__INIT;
@@ -112,8 +76,8 @@ static Envelope *wait_for(struct fixture *f, int pid)
 static char *default_env[] = {"PATH=/usr/bin:/bin", NULL};
 
 /* Spawns argv, expects a pid, waits and returns the raw wait status. */
-static int run(struct fixture *f, char **argv, char **env, const char *cwd,
-               int pgid, int *pid_out)
+static int run(struct helper_fixture *f, char **argv, char **env,
+               const char *cwd, int pgid, int *pid_out)
 {
 	Envelope *e = spawn(f, argv, env, cwd, pgid);
 	int pid, status;
@@ -137,7 +101,7 @@ static int run(struct fixture *f, char **argv, char **env, const char *cwd,
 
 static void test_exit_status_and_record(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	char *argv[] = {"sh", "-c", "exit 7", NULL};
 	const Autonomy__WalAppend *a;
 	char pidtxt[16];
@@ -160,7 +124,7 @@ static void test_exit_status_and_record(void **state)
 
 static void test_exec_failure_is_an_error(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	char *argv[] = {"autonomy-no-such-program", "x", NULL};
 	Envelope *e = spawn(f, argv, default_env, "/", 0);
 
@@ -188,7 +152,7 @@ static void test_exec_failure_is_an_error(void **state)
 
 static void test_wait_foreign_pid(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	char *argv[] = {"sh", "-c", "exit 0", NULL};
 	Envelope *e = wait_for(f, getpid());
 	int pid;
@@ -206,7 +170,7 @@ static void test_wait_foreign_pid(void **state)
 
 static void test_one_workload_at_a_time(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	char *argv[] = {"sleep", "30", NULL};
 	Envelope *e = spawn(f, argv, default_env, "/", 0), *e2;
 	int pid;
@@ -228,7 +192,7 @@ static void test_one_workload_at_a_time(void **state)
 
 static void test_env_cwd_path(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	char prog[512], path_env[600];
 	char *env[] = {path_env, "GREETING=hi", NULL};
 	char *argv[] = {"autonomy-test-prog", NULL};
@@ -258,7 +222,7 @@ static void test_env_cwd_path(void **state)
 
 static void test_signals_and_group(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	/* The spawner ignores SIGPIPE; the workload must not. */
 	char *ign[] = {"grep", "-q", "^SigIgn:.0000000000000000$",
 	               "/proc/self/status", NULL};
@@ -291,7 +255,7 @@ static void test_signals_and_group(void **state)
 
 static void test_wal_refusal_fails_closed(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	char *argv[] = {"sleep", "30", NULL};
 	Envelope *e;
 
@@ -340,7 +304,7 @@ static int sibling_main(const char *rundir)
 
 static void test_only_the_parent_may_spawn(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	pid_t child = fork();
 	int status;
 
@@ -358,7 +322,7 @@ static void test_only_the_parent_may_spawn(void **state)
 
 static void test_confined(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 
 	assert_true(harness_status_has(f->pid, "NoNewPrivs:\t1"));
 	assert_true(harness_status_has(f->pid, "Seccomp:\t2"));
@@ -376,7 +340,7 @@ static int probe_keyctl_main(void)
 
 static void test_workload_inherits_denylist(void **state)
 {
-	struct fixture *f = *state;
+	struct helper_fixture *f = *state;
 	/* The workload runs under the spawner's filter: seccomp mode 2. */
 	char *argv[] = {"grep", "-q", "^Seccomp:.2$", "/proc/self/status",
 	                NULL};
