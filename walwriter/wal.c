@@ -82,6 +82,23 @@ static WalRecord *decode(const MDB_val *val)
 	return autonomy__wal_record__unpack(NULL, val->mv_size, val->mv_data);
 }
 
+/* A read-only transaction and a cursor on the records; the caller closes
+ * the cursor and aborts the transaction. */
+static int read_cursor(struct wal *w, MDB_txn **txn, MDB_cursor **cur,
+                       char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, txn)) != 0)
+		return errorf(err, errlen, "read transaction: %s",
+		              mdb_strerror(rc));
+	if ((rc = mdb_cursor_open(*txn, w->dbi, cur)) != 0) {
+		mdb_txn_abort(*txn);
+		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
+	}
+	return 0;
+}
+
 /* Reads the last record so appends continue the chain; refuses a tail
  * that does not verify (appending to a broken chain would hide it). */
 static int load_tail(struct wal *w, char *err, size_t errlen)
@@ -92,13 +109,8 @@ static int load_tail(struct wal *w, char *err, size_t errlen)
 	WalRecord *rec;
 	int rc;
 
-	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return errorf(err, errlen, "read transaction: %s",
-		              mdb_strerror(rc));
-	if ((rc = mdb_cursor_open(txn, w->dbi, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
-	}
+	if (read_cursor(w, &txn, &cur, err, errlen) < 0)
+		return -1;
 	rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
 	if (rc == MDB_NOTFOUND) {
 		w->last_seq = 0;
@@ -298,13 +310,8 @@ int wal_foreach(struct wal *w, wal_visit_fn fn, void *arg, char *err,
 	MDB_cursor_op op = MDB_FIRST;
 	int rc, ret = 0;
 
-	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return errorf(err, errlen, "read transaction: %s",
-		              mdb_strerror(rc));
-	if ((rc = mdb_cursor_open(txn, w->dbi, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
-	}
+	if (read_cursor(w, &txn, &cur, err, errlen) < 0)
+		return -1;
 	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
 		WalRecord *rec;
 		uint64_t kseq =
@@ -344,13 +351,8 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 	*nrecords = 0;
 	*bad_seq = 0;
 	memcpy(prev, zero_hash, WAL_HASH_LEN);
-	if ((rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &txn)) != 0)
-		return errorf(err, errlen, "read transaction: %s",
-		              mdb_strerror(rc));
-	if ((rc = mdb_cursor_open(txn, w->dbi, &cur)) != 0) {
-		mdb_txn_abort(txn);
-		return errorf(err, errlen, "cursor: %s", mdb_strerror(rc));
-	}
+	if (read_cursor(w, &txn, &cur, err, errlen) < 0)
+		return -1;
 	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
 		WalRecord *rec;
 		op = MDB_NEXT;
