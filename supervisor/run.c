@@ -123,13 +123,6 @@ static int helper_path(const char *name, char *out, size_t len)
 	return -1;
 }
 
-static void ms_sleep(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* ---- helpers' logs ---------------------------------------------------- */
 
 static void *log_relay(void *arg)
@@ -282,21 +275,21 @@ static int helper_start(struct run *r, int idx, const char *const *extra,
 	return 0;
 }
 
-static int helper_reap(struct helper *h)
+/* Waits for the helper to end (its pidfd says it has, or will soon) and
+ * records its wait status. */
+static void helper_collect(struct helper *h)
 {
 	siginfo_t si;
 
 	if (h->pid <= 0 || h->reaped)
-		return 0;
+		return;
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG) < 0)
-		return -1;
-	if (si.si_pid == 0)
-		return 0; /* still running */
+	while (waitid(P_PIDFD, (id_t)h->pidfd, &si, WEXITED) < 0)
+		if (errno != EINTR)
+			return;
 	h->reaped = 1;
 	h->status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
 	                                     : si.si_status & 0x7f;
-	return 1;
 }
 
 static void helper_stop(struct helper *h)
@@ -310,8 +303,7 @@ static void helper_stop(struct helper *h)
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, STOP_GRACE_MS) == 0)
 		pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
-	while (helper_reap(h) == 0)
-		ms_sleep(5);
+	helper_collect(h);
 }
 
 static void describe_status(int st, char *buf, size_t len)
@@ -643,7 +635,7 @@ static void stop_workload(struct run *r)
 
 /* Orphans (a workload's children whose parent died) are reparented to
  * us as the child subreaper; reap them, but never a helper, whose status
- * helper_reap() collects through its pidfd. */
+ * helper_collect() waits for through its pidfd. */
 static void reap_orphans(struct run *r)
 {
 	for (;;) {
@@ -825,11 +817,7 @@ int run_main(int argc, char **argv)
 	if (dead >= 0) {
 		/* Fail closed. */
 		char why[128], hbuf[16];
-		helper_reap(&r.h[dead]);
-		while (!r.h[dead].reaped) {
-			ms_sleep(5);
-			helper_reap(&r.h[dead]);
-		}
+		helper_collect(&r.h[dead]);
 		describe_status(r.h[dead].status, why, sizeof(why));
 		fprintf(stderr,
 		        "autonomy run: helper %s (pid %d) %s; no further tool "
@@ -852,7 +840,7 @@ int run_main(int argc, char **argv)
 			wal_stats(&r, &fp);
 		}
 	} else {
-		char sbuf[16], cbuf[16];
+		char cbuf[16];
 		if (wait_workload(&r, &status) < 0) {
 			code = EXIT_RUNTIME;
 		} else if (WIFSIGNALED(status)) {
@@ -860,7 +848,6 @@ int run_main(int argc, char **argv)
 		} else {
 			code = WEXITSTATUS(status);
 		}
-		describe_status(status, sbuf, sizeof(sbuf));
 		snprintf(cbuf, sizeof(cbuf), "%d", code);
 		const char *kv[] = {"exit_status", cbuf, NULL};
 		if (wal_append(&r, "run.end", NULL, kv) < 0)
