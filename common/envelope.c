@@ -49,6 +49,37 @@ static int check_attrs(size_t n, Autonomy__Attr **attrs, char *err,
 	return 0;
 }
 
+static int check_append(const Autonomy__WalAppend *a, char *err,
+                        size_t errlen)
+{
+	if (check_nonempty(a->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
+	    check_str(a->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err, errlen) <
+	        0 ||
+	    check_str(a->tool, ENV_MAX_KIND, "tool", err, errlen) < 0)
+		return -1;
+	return check_attrs(a->n_attrs, a->attrs, err, errlen);
+}
+
+static int check_ack(const Autonomy__WalAck *a, char *err, size_t errlen)
+{
+	if (a->hash.len != 32)
+		return errorf(err, errlen, "wal ack hash: %zu bytes",
+		              a->hash.len);
+	return check_str(a->refused, ENV_MAX_TEXT, "refused", err, errlen);
+}
+
+/* Puts "what i: " in front of the message already in err; returns -1. */
+static int errorf_prefix(char *err, size_t errlen, const char *what, size_t i)
+{
+	char was[256];
+
+	if (err == NULL || errlen == 0)
+		return -1;
+	snprintf(was, sizeof(was), "%s", err);
+	snprintf(err, errlen, "%s %zu: %s", what, i, was);
+	return -1;
+}
+
 static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
                       const char *field, char *err, size_t errlen)
 {
@@ -104,21 +135,37 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 			return errorf(err, errlen, "audit_id: empty");
 		return 0;
 	}
-	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND: {
-		const Autonomy__WalAppend *a = env->wal_append;
-		if (check_nonempty(a->kind, ENV_MAX_KIND, "kind", err, errlen) <
-		        0 ||
-		    check_str(a->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
-		              errlen) < 0 ||
-		    check_str(a->tool, ENV_MAX_KIND, "tool", err, errlen) < 0)
-			return -1;
-		return check_attrs(a->n_attrs, a->attrs, err, errlen);
-	}
+	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
+		return check_append(env->wal_append, err, errlen);
 	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
-		if (env->wal_ack->hash.len != 32)
-			return errorf(err, errlen, "wal ack hash: %zu bytes",
-			              env->wal_ack->hash.len);
+		return check_ack(env->wal_ack, err, errlen);
+	case AUTONOMY__ENVELOPE__BODY_WAL_BATCH: {
+		const Autonomy__WalBatch *b = env->wal_batch;
+		if (b->n_appends == 0 || b->n_appends > ENV_MAX_BATCH)
+			return errorf(err, errlen,
+			              "wal batch: %zu appends (1 to %d)",
+			              b->n_appends, ENV_MAX_BATCH);
+		for (size_t i = 0; i < b->n_appends; i++)
+			if ((b->appends[i] == NULL &&
+			     errorf(err, errlen, "missing") < 0) ||
+			    check_append(b->appends[i], err, errlen) < 0)
+				return errorf_prefix(err, errlen, "append",
+				                     i);
 		return 0;
+	}
+	case AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK: {
+		const Autonomy__WalBatchAck *b = env->wal_batch_ack;
+		if (b->n_acks == 0 || b->n_acks > ENV_MAX_BATCH)
+			return errorf(err, errlen,
+			              "wal batch ack: %zu acks (1 to %d)",
+			              b->n_acks, ENV_MAX_BATCH);
+		for (size_t i = 0; i < b->n_acks; i++)
+			if ((b->acks[i] == NULL &&
+			     errorf(err, errlen, "missing") < 0) ||
+			    check_ack(b->acks[i], err, errlen) < 0)
+				return errorf_prefix(err, errlen, "ack", i);
+		return 0;
+	}
 	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE: {
 		const Autonomy__PeerTable *t = env->peer_table;
 		if (t->n_peers > ENV_MAX_PEERS)
@@ -281,6 +328,10 @@ const char *envelope_body_name(const Envelope *env)
 		return "WalAppend";
 	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
 		return "WalAck";
+	case AUTONOMY__ENVELOPE__BODY_WAL_BATCH:
+		return "WalBatch";
+	case AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK:
+		return "WalBatchAck";
 	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE:
 		return "PeerTable";
 	case AUTONOMY__ENVELOPE__BODY_WAL_STATS_REQUEST:

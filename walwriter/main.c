@@ -49,21 +49,36 @@ static const struct origin_rule {
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))
 
+/* An append refused for its origin, stored instead as a wal.refused
+ * record (origin walwriter) that names the peer, the kind and why. */
+struct refusal {
+	char reason[256];
+	char peer_pid[16];
+	Autonomy__Attr attr[4];
+	Autonomy__Attr *attrs[4];
+};
+
+/* One record a slot has queued. */
+struct entry {
+	struct wal_entry e;
+	struct refusal *refused; /* set: e is the wal.refused record */
+};
+
 /* One nng context and its aio, cycling receive -> serve -> send reply.
- * While an append is queued the slot belongs to the committer. */
+ * While its records are queued the slot belongs to the committer. A
+ * WalAppend (or a refused request) queues one record, a WalBatch one per
+ * append; all of a slot's records go into the same transaction. */
 struct slot {
 	nng_ctx ctx;
 	nng_aio *aio;
 	int sending;      /* the aio is sending the reply */
 	int owes_failure; /* that reply is a failed commit's Error */
-	Envelope *req;    /* the request; the record borrows its strings */
-	struct wal_entry e;
-	/* A wal.refused record: once durable, answer Error(refusal). */
-	const char *refusal;
-	char reason[256];
-	char peer_pid[16];
-	Autonomy__Attr attr[4];
-	Autonomy__Attr *attrs[4];
+	Envelope *req;    /* the request; the records borrow its strings */
+	int batch;        /* answer with a WalBatchAck */
+	size_t n;
+	struct entry *ent; /* n records: &one, or allocated for a batch */
+	struct entry one;
+	struct refusal one_refusal;
 	struct slot *next;
 };
 
@@ -208,22 +223,63 @@ static void reply_error(struct slot *s, const char *message)
 	reply(s, &env);
 }
 
+static void fill_ack(Autonomy__WalAck *ack, struct entry *en)
+{
+	autonomy__wal_ack__init(ack);
+	ack->seq = en->e.rec.seq;
+	ack->hash.data = en->e.hash;
+	ack->hash.len = WAL_HASH_LEN;
+	if (en->refused != NULL)
+		ack->refused = en->refused->reason;
+}
+
 static void reply_ack(struct slot *s)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__WalAck ack = AUTONOMY__WAL_ACK__INIT;
+	Autonomy__WalAck ack;
 
-	ack.seq = s->e.rec.seq;
-	ack.hash.data = s->e.hash;
-	ack.hash.len = WAL_HASH_LEN;
+	fill_ack(&ack, &s->ent[0]);
 	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_ACK;
 	env.wal_ack = &ack;
 	reply(s, &env);
 }
 
+/* One WalAck per append of the batch, in order; a refused one names why
+ * and carries the seq of the wal.refused record stored in its place. */
+static void reply_batch_ack(struct slot *s)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__WalBatchAck b = AUTONOMY__WAL_BATCH_ACK__INIT;
+	Autonomy__WalAck *acks = calloc(s->n, sizeof(*acks));
+	Autonomy__WalAck **ackp = calloc(s->n, sizeof(*ackp));
+
+	if (acks == NULL || ackp == NULL) {
+		free(acks);
+		free(ackp);
+		/* Durable but unacknowledged: the writer treats it as lost,
+		 * which errs on the side of not acting. */
+		reply_error(s, "walwriter: out of memory acknowledging");
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		fill_ack(&acks[i], &s->ent[i]);
+		ackp[i] = &acks[i];
+	}
+	b.n_acks = s->n;
+	b.acks = ackp;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK;
+	env.wal_batch_ack = &b;
+	reply(s, &env); /* packed at once: the arrays may go */
+	free(acks);
+	free(ackp);
+}
+
+/* Every record of every slot queued at once fits one transaction. */
+#define TXN_MAX (SLOTS * ENV_MAX_BATCH)
+
 static void *committer_main(void *arg)
 {
-	struct wal_entry *batch[SLOTS];
+	static struct wal_entry *batch[TXN_MAX];
 	(void)arg;
 
 	for (;;) {
@@ -246,12 +302,14 @@ static void *committer_main(void *arg)
 		q.tail = &q.head;
 		pthread_mutex_unlock(&q.mu);
 
-		/* Each slot has at most one append queued. */
-		for (s = list; s != NULL; s = s->next) {
-			if (n == SLOTS)
-				fatalx("more queued appends than slots");
-			batch[n++] = &s->e;
-		}
+		/* Each slot has at most one request queued. */
+		for (s = list; s != NULL; s = s->next)
+			for (size_t i = 0; i < s->n; i++) {
+				if (n == TXN_MAX)
+					fatalx("more queued records than "
+					       "slots can hold");
+				batch[n++] = &s->ent[i].e;
+			}
 		clock_gettime(CLOCK_REALTIME, &now);
 		rc = wal_append(wal, batch, n,
 		                (int64_t)now.tv_sec * 1000000000 + now.tv_nsec,
@@ -260,7 +318,8 @@ static void *committer_main(void *arg)
 		pthread_mutex_lock(&q.mu);
 		if (rc == 0) {
 			for (s = list; s != NULL; s = s->next)
-				count_record(s->e.rec.kind);
+				for (size_t i = 0; i < s->n; i++)
+					count_record(s->ent[i].e.rec.kind);
 			q.last_seq = wal_last_seq(wal);
 		} else {
 			q.failed = 1;
@@ -274,13 +333,12 @@ static void *committer_main(void *arg)
 			next = s->next;
 			if (rc != 0) {
 				s->owes_failure = 1;
-				reply_error(s,
-				            s->refusal != NULL
-				                ? "refused; WAL unavailable"
-				                : "WAL commit failed; append "
-				                  "not recorded");
-			} else if (s->refusal != NULL)
-				reply_error(s, s->refusal);
+				reply_error(s, "WAL commit failed; append "
+				               "not recorded");
+			} else if (s->batch)
+				reply_batch_ack(s);
+			else if (s->ent[0].refused != NULL)
+				reply_error(s, s->ent[0].refused->reason);
 			else
 				reply_ack(s);
 		}
@@ -300,69 +358,136 @@ static void *committer_main(void *arg)
 	}
 }
 
-/* Records a refused request as a wal.refused record (origin walwriter),
- * then answers Error. The reply waits for the record to be durable so the
- * refusal is on disk before the refused peer learns of it. */
+/* Makes en the wal.refused record standing for a refused append or
+ * request: origin walwriter, naming the peer, the kind and why. */
+static void entry_refused(struct entry *en, struct refusal *r,
+                          const char *origin, int pid, const char *kind,
+                          const char *audit_id, const char *tool,
+                          const char *reason)
+{
+	log_warnx("refused %s from %s pid %d: %s", kind,
+	          origin ? origin : "unknown", pid, reason);
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	snprintf(r->peer_pid, sizeof(r->peer_pid), "%d", pid);
+	for (int i = 0; i < 4; i++) {
+		autonomy__attr__init(&r->attr[i]);
+		r->attrs[i] = &r->attr[i];
+	}
+	r->attr[0].key = "peer_origin";
+	r->attr[0].value = (char *)(origin ? origin : "unknown");
+	r->attr[1].key = "peer_pid";
+	r->attr[1].value = r->peer_pid;
+	r->attr[2].key = "kind";
+	r->attr[2].value = (char *)kind;
+	r->attr[3].key = "reason";
+	r->attr[3].value = r->reason;
+
+	memset(&en->e, 0, sizeof(en->e));
+	autonomy__wal_record__init(&en->e.rec);
+	en->e.rec.audit_id = (char *)audit_id;
+	en->e.rec.kind = "wal.refused";
+	en->e.rec.origin = "walwriter";
+	en->e.rec.tool = (char *)tool;
+	en->e.rec.n_attrs = 4;
+	en->e.rec.attrs = r->attrs;
+	en->refused = r;
+}
+
+/* Records a refused request as a wal.refused record, then answers
+ * Error. The reply waits for the record to be durable so the refusal is
+ * on disk before the refused peer learns of it. */
 static void refuse(struct slot *s, const char *origin, int pid,
                    const char *kind, const char *audit_id, const char *tool,
                    const char *reason)
 {
-	log_warnx("refused %s from %s pid %d: %s", kind,
-	          origin ? origin : "unknown", pid, reason);
-	snprintf(s->reason, sizeof(s->reason), "%s", reason);
-	snprintf(s->peer_pid, sizeof(s->peer_pid), "%d", pid);
-	for (int i = 0; i < 4; i++) {
-		autonomy__attr__init(&s->attr[i]);
-		s->attrs[i] = &s->attr[i];
-	}
-	s->attr[0].key = "peer_origin";
-	s->attr[0].value = (char *)(origin ? origin : "unknown");
-	s->attr[1].key = "peer_pid";
-	s->attr[1].value = s->peer_pid;
-	s->attr[2].key = "kind";
-	s->attr[2].value = (char *)kind;
-	s->attr[3].key = "reason";
-	s->attr[3].value = s->reason;
-
-	memset(&s->e, 0, sizeof(s->e));
-	autonomy__wal_record__init(&s->e.rec);
-	s->e.rec.audit_id = (char *)audit_id;
-	s->e.rec.kind = "wal.refused";
-	s->e.rec.origin = "walwriter";
-	s->e.rec.tool = (char *)tool;
-	s->e.rec.n_attrs = 4;
-	s->e.rec.attrs = s->attrs;
-	s->refusal = s->reason;
+	s->batch = 0;
+	s->n = 1;
+	s->ent = &s->one;
+	entry_refused(&s->one, &s->one_refusal, origin, pid, kind, audit_id,
+	              tool, reason);
 	if (commit_queue(s) < 0)
 		reply_error(s, "refused; WAL unavailable");
+}
+
+/* Fills en from one append, or makes it a refusal (r, or allocated when
+ * r is NULL) if its origin may not write that kind. -1: out of memory. */
+static int entry_from_append(struct entry *en, struct refusal *r,
+                             const char *origin, int pid,
+                             const Autonomy__WalAppend *a)
+{
+	char reason[256];
+
+	if (!kind_allowed(origin, a->kind)) {
+		if (r == NULL && (r = calloc(1, sizeof(*r))) == NULL)
+			return -1;
+		snprintf(reason, sizeof(reason),
+		         "origin %s may not write kind %.128s",
+		         origin ? origin : "unknown (pid not in peer table)",
+		         a->kind);
+		entry_refused(en, r, origin, pid, a->kind, a->audit_id, a->tool,
+		              reason);
+		return 0;
+	}
+	/* The record borrows the request's strings: they live until the
+	 * request is freed, after the reply. */
+	memset(&en->e, 0, sizeof(en->e));
+	autonomy__wal_record__init(&en->e.rec);
+	en->e.rec.audit_id = a->audit_id;
+	en->e.rec.kind = a->kind;
+	en->e.rec.origin = (char *)origin;
+	en->e.rec.tool = a->tool;
+	en->e.rec.n_attrs = a->n_attrs;
+	en->e.rec.attrs = a->attrs;
+	en->refused = NULL;
+	return 0;
 }
 
 static void serve_append(struct slot *s, const char *origin, int pid,
                          const Autonomy__WalAppend *a)
 {
-	char reason[256];
+	s->batch = 0;
+	s->n = 1;
+	s->ent = &s->one;
+	(void)entry_from_append(&s->one, &s->one_refusal, origin, pid, a);
+	if (commit_queue(s) < 0)
+		reply_error(s, s->one.refused ? "refused; WAL unavailable"
+		                              : "WAL commit failed; append "
+		                                "not recorded");
+}
 
-	if (!kind_allowed(origin, a->kind)) {
-		snprintf(reason, sizeof(reason),
-		         "origin %s may not write kind %.128s",
-		         origin ? origin : "unknown (pid not in peer table)",
-		         a->kind);
-		refuse(s, origin, pid, a->kind, a->audit_id, a->tool, reason);
+static void serve_batch(struct slot *s, const char *origin, int pid,
+                        const Autonomy__WalBatch *b)
+{
+	s->batch = 1;
+	s->n = 0;
+	if ((s->ent = calloc(b->n_appends, sizeof(*s->ent))) == NULL) {
+		s->ent = &s->one;
+		reply_error(s, "walwriter: out of memory");
 		return;
 	}
-	/* The record borrows the request's strings: they live until the
-	 * request is freed, after the reply. */
-	memset(&s->e, 0, sizeof(s->e));
-	autonomy__wal_record__init(&s->e.rec);
-	s->e.rec.audit_id = a->audit_id;
-	s->e.rec.kind = a->kind;
-	s->e.rec.origin = (char *)origin;
-	s->e.rec.tool = a->tool;
-	s->e.rec.n_attrs = a->n_attrs;
-	s->e.rec.attrs = a->attrs;
-	s->refusal = NULL;
+	for (size_t i = 0; i < b->n_appends; i++, s->n++)
+		if (entry_from_append(&s->ent[i], NULL, origin, pid,
+		                      b->appends[i]) < 0) {
+			reply_error(s, "walwriter: out of memory");
+			return;
+		}
 	if (commit_queue(s) < 0)
 		reply_error(s, "WAL commit failed; append not recorded");
+}
+
+/* After the reply: the slot's records and request go. */
+static void slot_reset(struct slot *s)
+{
+	if (s->ent != NULL && s->ent != &s->one) {
+		for (size_t i = 0; i < s->n; i++)
+			free(s->ent[i].refused);
+		free(s->ent);
+	}
+	s->ent = NULL;
+	s->n = 0;
+	s->batch = 0;
+	envelope_free(s->req);
+	s->req = NULL;
 }
 
 static void reply_body_ack(struct slot *s)
@@ -436,6 +561,9 @@ static void dispatch(struct slot *s, int pid)
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
 		serve_append(s, origin, pid, env->wal_append);
 		return;
+	case AUTONOMY__ENVELOPE__BODY_WAL_BATCH:
+		serve_batch(s, origin, pid, env->wal_batch);
+		return;
 	case AUTONOMY__ENVELOPE__BODY_PEER_TABLE:
 		if (from_supervisor)
 			serve_peer_table(s, env->peer_table);
@@ -478,8 +606,7 @@ static void slot_done(void *arg)
 			nng_aio_set_msg(s->aio, NULL);
 			log_warnx("reply: %s", nng_strerror(rv));
 		}
-		envelope_free(s->req);
-		s->req = NULL;
+		slot_reset(s);
 		if (s->owes_failure) {
 			s->owes_failure = 0;
 			failure_replied();
