@@ -346,6 +346,57 @@ static void test_forbidden_kind_refused_and_recorded(void **state)
 	assert_int_equal(verify_ok(f->waldir), 2);
 }
 
+/* A WalBatch is one request for several records: each is checked for
+ * the connection's origin on its own (a forbidden one is stored as
+ * wal.refused in its place), all are committed, and the WalBatchAck
+ * names each one's seq in order. */
+static void test_batch_acked_per_record(void **state)
+{
+	struct fixture *f = *state;
+	const char *kinds[] = {"run.start", "policy.allow", "run.end"};
+	Autonomy__WalAppend a[3];
+	Autonomy__WalAppend *ap[3];
+	Autonomy__WalBatch b = AUTONOMY__WAL_BATCH__INIT;
+	Envelope *r;
+
+	for (int i = 0; i < 3; i++) {
+		autonomy__wal_append__init(&a[i]);
+		a[i].kind = (char *)kinds[i];
+		a[i].audit_id = "audit-b";
+		ap[i] = &a[i];
+	}
+	b.n_appends = 3;
+	b.appends = ap;
+	r = call_simple(f->sock, AUTONOMY__ENVELOPE__BODY_WAL_BATCH, &b);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK);
+	assert_int_equal(r->wal_batch_ack->n_acks, 3);
+	for (int i = 0; i < 3; i++) {
+		const Autonomy__WalAck *k = r->wal_batch_ack->acks[i];
+		assert_int_equal(k->seq, (uint64_t)i + 1);
+		assert_int_equal(k->hash.len, WAL_HASH_LEN);
+		/* the supervisor may not write policy.allow */
+		if (i == 1)
+			assert_non_null(strstr(k->refused, "policy.allow"));
+		else
+			assert_string_equal(k->refused, "");
+	}
+	envelope_free(r);
+	assert_int_equal(count_kind(f->waldir, "run.start"), 1);
+	assert_int_equal(count_kind(f->waldir, "run.end"), 1);
+	assert_int_equal(count_kind(f->waldir, "policy.allow"), 0);
+	assert_int_equal(count_kind(f->waldir, "wal.refused"), 1);
+	assert_int_equal(verify_ok(f->waldir), 3);
+
+	/* An empty batch is malformed: an Error, and nothing written. */
+	b.n_appends = 0;
+	r = call_simple(f->sock, AUTONOMY__ENVELOPE__BODY_WAL_BATCH, &b);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	envelope_free(r);
+	assert_int_equal(verify_ok(f->waldir), 3);
+}
+
 /* A peer: this binary in --peer mode, a separate process. It waits for a
  * byte on go, then runs its steps ("KIND:ack", "KIND:error",
  * "PEERTABLE:error", "STATS:error") and exits 0 iff all matched. */
@@ -671,6 +722,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(
 	        test_supervisor_appends_acked_in_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confined, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_acked_per_record, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_forbidden_kind_refused_and_recorded, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_origin_from_connection, setup,
