@@ -2,41 +2,46 @@
 // The reference side of the batch protocol: one case object in, one answer
 // object out, computed by @cedar-policy/cedar-wasm (pinned in package.json).
 //
-// Numbers: the case must have been parsed with parseLossless() so that every
-// JSON number reaches the wasm side as its exact source text (cedar-wasm
-// serialises its argument with JSON.stringify, which would otherwise round
-// longs beyond 2^53 and turn 1.0 into 1).  That needs JSON.rawJSON, which
-// node 20 has behind --harmony-json-parse-with-source; ensureRawJson() re-runs
-// the current script with that flag when it is missing.
+// Numbers: cases are parsed with lossless.parse() so that every JSON number
+// keeps its source text.  cedar-wasm hands its argument to Rust through
+// JSON.stringify; we load its nodejs glue with that one call replaced by
+// lossless.stringify, so 9223372036854775807 reaches Cedar exactly and 1.0
+// stays a (rejected) float.  (node 20's JSON.rawJSON, behind a flag, is not
+// usable: it corrupts strings that mix non-ASCII text and raw numbers.)
+//
+// A wasm trap (Rust panic, stack overflow) leaves the instance unusable, so
+// after a WebAssembly.RuntimeError the module is instantiated afresh.
 
+const fs = require('fs');
 const path = require('path');
+const Module = require('module');
+const lossless = require('./lossless');
 
-function ensureRawJson() {
-  if (typeof JSON.rawJSON === 'function') return;
-  const { spawnSync } = require('child_process');
-  const r = spawnSync(process.execPath,
-    ['--harmony-json-parse-with-source', ...process.execArgv, process.argv[1], ...process.argv.slice(2)],
-    { stdio: 'inherit' });
-  process.exit(r.status === null ? 1 : r.status);
-}
+const GLUE_DIR = path.join(__dirname, '..', 'node_modules', '@cedar-policy', 'cedar-wasm', 'nodejs');
+const NEEDLE = 'const ret = JSON.stringify(arg0);';
 
 let cedar = null;
-function wasm() {
-  if (!cedar) {
-    try {
-      cedar = require(path.join(__dirname, '..', 'node_modules', '@cedar-policy', 'cedar-wasm', 'nodejs'));
-    } catch (e) {
-      process.stderr.write('cedar-wasm is not installed: run tests/cedar/setup.sh\n');
-      throw e;
-    }
+function load() {
+  const file = path.join(GLUE_DIR, 'cedar_wasm.js');
+  let src;
+  try {
+    src = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    process.stderr.write('cedar-wasm is not installed: run tests/cedar/setup.sh\n');
+    throw e;
   }
-  return cedar;
+  if (!src.includes(NEEDLE)) throw new Error('cedar-wasm glue has no `' + NEEDLE + '` to hook (version changed?)');
+  src = 'const __losslessStringify = require(' + JSON.stringify(path.join(__dirname, 'lossless.js')) + ').stringify;\n' +
+    src.replace(NEEDLE, 'const ret = __losslessStringify(arg0);');
+  const m = new Module(file, module);
+  m.filename = file;
+  m.paths = Module._nodeModulePaths(GLUE_DIR);
+  m._compile(src, file);
+  return m.exports;
 }
-
-// JSON.parse that keeps every number as its source text (JSON.rawJSON).
-function parseLossless(text) {
-  return JSON.parse(text, (k, v, ctx) =>
-    (typeof v === 'number' && ctx && typeof ctx.source === 'string') ? JSON.rawJSON(ctx.source) : v);
+function wasm() {
+  if (!cedar) cedar = load();
+  return cedar;
 }
 
 function messages(errs) {
@@ -56,7 +61,7 @@ function toCall(c) {
       ? c.links.map((l) => ({ templateId: l && l.template, newId: l && l.id, values: l && l.values }))
       : c.links;
   }
-  return {
+  const call = {
     principal: c.principal,
     action: c.action,
     resource: c.resource,
@@ -64,9 +69,12 @@ function toCall(c) {
     policies,
     entities: c.entities === undefined ? [] : c.entities,
   };
+  if (c.schema !== undefined) call.schema = c.schema; // integration sanity runs only
+  if (c.validateRequest !== undefined) call.validateRequest = c.validateRequest;
+  return call;
 }
 
-// Answer one case (an object from parseLossless).
+// Answer one case (an object from lossless.parse or JSON.parse).
 function answer(c) {
   const id = c && c.id !== undefined ? c.id : null;
   let r;
@@ -74,7 +82,8 @@ function answer(c) {
     r = wasm().isAuthorized(toCall(c));
   } catch (e) {
     // cedar-wasm throws (instead of answering "failure") for inputs its serde
-    // layer rejects, e.g. an unknown slot name in a link's values.
+    // layer rejects, e.g. an unknown slot name in a link's values, and on traps.
+    if (e instanceof WebAssembly.RuntimeError) cedar = null;
     return { id, failure: String((e && e.message) || e) };
   }
   if (!r || r.type !== 'success') return { id, failure: messages(r && r.errors) };
@@ -88,4 +97,14 @@ function answer(c) {
   };
 }
 
-module.exports = { ensureRawJson, parseLossless, answer, toCall, wasm };
+// Full diagnostics (messages included), for humans looking at a mismatch.
+function explain(c) {
+  try {
+    return wasm().isAuthorized(toCall(c));
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) cedar = null;
+    return { type: 'exception', message: String((e && e.message) || e) };
+  }
+}
+
+module.exports = { answer, explain, toCall, wasm, parse: lossless.parse, stringify: lossless.stringify };
