@@ -107,4 +107,4 @@ function explain(c) {
   }
 }
 
-module.exports = { answer, explain, toCall, wasm, parse: lossless.parse, stringify: lossless.stringify };
+module.exports = { answer, explain, toCall, wasm, parse: lossless.parse, stringify: lossless.stringify, LNum: lossless.LNum };
