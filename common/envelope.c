@@ -49,8 +49,7 @@ static int check_attrs(size_t n, Autonomy__Attr **attrs, char *err,
 	return 0;
 }
 
-static int check_append(const Autonomy__WalAppend *a, char *err,
-                        size_t errlen)
+static int check_append(const Autonomy__WalAppend *a, char *err, size_t errlen)
 {
 	if (check_nonempty(a->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
 	    check_str(a->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err, errlen) <
@@ -149,8 +148,7 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 			if ((b->appends[i] == NULL &&
 			     errorf(err, errlen, "missing") < 0) ||
 			    check_append(b->appends[i], err, errlen) < 0)
-				return errorf_prefix(err, errlen, "append",
-				                     i);
+				return errorf_prefix(err, errlen, "append", i);
 		return 0;
 	}
 	case AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK: {

@@ -25,24 +25,24 @@
 #include "policy.h"
 #include "sandbox.h"
 #include "tools.h"
+#include "walclient.h"
+
+#include <nng/supplemental/util/platform.h>
 #include "walrec.h"
 
-/* Calls in flight at once. walwriter group-commits, so throughput comes
- * from many calls waiting on one sync, each on its own pair of contexts. */
-#define POLICYD_WORKERS 64
+/* Calls served at once: each slot is an nng context driven by its own
+ * aio callback, no thread per call. Under load the calls in flight share
+ * WAL batches (walclient.h), and walwriter group-commits those. */
+#define POLICYD_SLOTS 256
+#define POLICYD_WAL_INFLIGHT 4
 #define POLICYD_WAL_TIMEOUT_MS 5000
-#define WORKER_STACK (1024 * 1024)
 #define POLICYD_MALLOC_ARENAS 16
+/* On SIGTERM: how long in-flight calls and their records may take. */
+#define POLICYD_DRAIN_MS 1500
 
 #define AUDIT_ID_LEN 37 /* UUID text + NUL */
 #define SHA256_HEX (2 * SHA256_DIGEST_LENGTH + 1)
-
-struct worker {
-	pthread_t thread;
-	nng_ctx rep; /* requests from toolsrv */
-	nng_ctx wal; /* appends to walwriter */
-	const struct policy_set *policies;
-};
+#define N_DECISION_ATTRS 6
 
 /* One tool call's state, so every reply path fills the same fields. */
 struct call {
@@ -54,9 +54,44 @@ struct call {
 	char params_bytes[24];
 	struct policy_decision decision;
 	char policies_joined[POLICY_MAX_IDS * POLICY_MAX_ID_LEN];
+	char errors_joined[POLICY_MAX_ERRORS * POLICY_MAX_TEXT];
 	struct tool_result tool;
 	char error[512];
 };
+
+/* One nng context and its aio, cycling receive -> decide -> (record is
+ * durable) -> act -> reply. While a record is in the WAL client's hands
+ * the slot waits; nothing blocks a thread. */
+struct slot {
+	nng_ctx ctx;
+	nng_aio *aio;
+	int sending;
+	Envelope *req;
+	struct call c;
+	Autonomy__ToolResponse r;
+	char *policies[POLICY_MAX_IDS];
+	struct wal_req w; /* the decision record, then runtime.deny */
+	Autonomy__Attr a[N_DECISION_ATTRS];
+	Autonomy__Attr *ap[N_DECISION_ATTRS];
+};
+
+/* tool.result is written after the reply is on its way (the decision
+ * before it was durable, so the write-ahead rule holds): it owns its
+ * strings, since the slot moves on to the next call. */
+struct result_rec {
+	struct wal_req w;
+	char audit_id[AUDIT_ID_LEN];
+	char kind[ENV_MAX_KIND + 1];
+	char bytes[24];
+	char sha[SHA256_HEX];
+	Autonomy__Attr a[3];
+	Autonomy__Attr *ap[3];
+};
+
+static const struct policy_set *policies;
+static struct walclient *wal;
+static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned active; /* slots between a request and its reply sent */
 
 static int audit_id_new(char out[AUDIT_ID_LEN])
 {
@@ -82,134 +117,218 @@ static void sha256_hex(const void *data, size_t len, char out[SHA256_HEX])
 	walrec_hex(md, sizeof(md), out);
 }
 
-/* Appends one record and waits for walwriter's durable ack. 0 only on a
- * WalAck; anything else (Error, timeout, walwriter gone) is -1 with why
- * in err, and the caller must not act on the call. */
-static int wal_append(struct worker *w, const struct call *c, const char *kind,
-                      Autonomy__Attr **attrs, size_t n_attrs, char *err,
-                      size_t errlen)
-{
-	Envelope req = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__WalAppend app = AUTONOMY__WAL_APPEND__INIT;
-	Envelope *resp;
-	char why[256];
-	int rc = -1;
-
-	app.audit_id = (char *)c->audit_id;
-	app.kind = (char *)kind;
-	app.tool = (char *)c->kind;
-	app.attrs = attrs;
-	app.n_attrs = n_attrs;
-	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
-	req.wal_append = &app;
-
-	if (ipc_call(w->wal, &req, &resp, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "walwriter did not acknowledge %s: %s",
-		         kind, why);
-		return -1;
-	}
-	if (resp->body_case == AUTONOMY__ENVELOPE__BODY_WAL_ACK)
-		rc = 0;
-	else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR)
-		snprintf(err, errlen, "walwriter refused %s: %.300s", kind,
-		         resp->error->message);
-	else
-		snprintf(err, errlen, "walwriter answered %s with %s", kind,
-		         envelope_body_name(resp));
-	envelope_free(resp);
-	return rc;
-}
-
 #define ATTR(k, v)                                                             \
 	{                                                                      \
 		PROTOBUF_C_MESSAGE_INIT(&autonomy__attr__descriptor), k, v     \
 	}
 
-static int append_decision(struct worker *w, struct call *c)
+static void call_active(int delta)
 {
-	struct policy_decision *d = &c->decision;
-	char errors[POLICY_MAX_ERRORS * POLICY_MAX_TEXT];
-	size_t off = 0;
-	Autonomy__Attr a[] = {
-	    ATTR("policy_ref", d->policy_ref),
-	    ATTR("policies", c->policies_joined),
-	    ATTR("reason", d->reason),
-	    ATTR("params_sha256", c->params_sha256),
-	    ATTR("params_bytes", c->params_bytes),
-	    ATTR("errors", errors),
-	};
-	Autonomy__Attr *ap[] = {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]};
-	size_t n = 5;
-
-	errors[0] = '\0';
-	for (size_t i = 0; i < d->n_errors && off < sizeof(errors); i++)
-		off += snprintf(errors + off, sizeof(errors) - off, "%s%s",
-		                i ? "; " : "", d->errors[i]);
-	if (d->n_errors > 0)
-		n = 6; /* a policy that errored is reported, not hidden */
-	return wal_append(
-	    w, c, d->effect == POLICY_ALLOW ? "policy.allow" : "policy.deny",
-	    ap, n, c->error, sizeof(c->error));
+	pthread_mutex_lock(&active_mu);
+	active += (unsigned)delta;
+	pthread_mutex_unlock(&active_mu);
 }
 
-static int append_runtime_deny(struct worker *w, struct call *c)
+/* Sends the slot's reply; the aio callback then frees the call and
+ * receives the next request. */
+static void reply_env(struct slot *s, Envelope *env)
 {
-	Autonomy__Attr a[] = {ATTR("reason", c->tool.reason)};
-	Autonomy__Attr *ap[] = {&a[0]};
+	nng_msg *msg;
 
-	return wal_append(w, c, "runtime.deny", ap, 1, c->error,
-	                  sizeof(c->error));
+	s->sending = 1;
+	if (ipc_msg_pack(env, &msg) < 0) {
+		log_warnx("cannot pack %s", envelope_body_name(env));
+		nng_aio_finish(s->aio, NNG_ENOMEM);
+		return;
+	}
+	nng_aio_set_msg(s->aio, msg);
+	nng_ctx_send(s->ctx, s->aio);
 }
 
-static int append_tool_result(struct worker *w, struct call *c)
+static void reply_error(struct slot *s, const char *message)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__Error e = AUTONOMY__ERROR__INIT;
+
+	e.message = (char *)message;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
+	env.error = &e;
+	reply_env(s, &env);
+}
+
+static void reply_call(struct slot *s)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+
+	env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
+	env.tool_response = &s->r;
+	reply_env(s, &env);
+}
+
+static void reply_unavailable(struct slot *s)
+{
+	log_warnx("call %s (%s): %s", s->c.audit_id, s->c.kind, s->c.error);
+	s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
+	s->r.error = s->c.error;
+	reply_call(s);
+}
+
+/* Submits the slot's record: audit_id and tool are the call's. */
+static void submit(struct slot *s, const char *kind, size_t n_attrs,
+                   void (*done)(struct wal_req *, int, const char *))
+{
+	autonomy__wal_append__init(&s->w.app);
+	s->w.app.audit_id = s->c.audit_id;
+	s->w.app.kind = (char *)kind;
+	s->w.app.tool = (char *)s->c.kind;
+	s->w.app.attrs = s->ap;
+	s->w.app.n_attrs = n_attrs;
+	s->w.done = done;
+	s->w.arg = s;
+	walclient_submit(wal, &s->w);
+}
+
+static void result_done(struct wal_req *w, int ok, const char *err)
+{
+	struct result_rec *rr = w->arg;
+
+	/* The call has been answered; a record that cannot be written
+	 * means walwriter is failing, and then the supervisor fails the
+	 * run closed. Say so loudly here too. */
+	if (!ok)
+		log_warnx("call %s: tool.result not recorded: %s", rr->audit_id,
+		          err);
+	free(rr);
+	call_active(-1);
+}
+
+/* tool.result: what ran and a digest of its output. */
+static int submit_tool_result(struct call *c)
 {
 	const char *out = c->tool.output_json ? c->tool.output_json : "";
-	char bytes[24], sha[SHA256_HEX];
-	Autonomy__Attr a[] = {
-	    ATTR("status", (char *)tool_status_name(c->tool.status)),
-	    ATTR("output_bytes", bytes),
-	    ATTR("output_sha256", sha),
-	};
-	Autonomy__Attr *ap[] = {&a[0], &a[1], &a[2]};
+	struct result_rec *rr = calloc(1, sizeof(*rr));
 
-	snprintf(bytes, sizeof(bytes), "%zu", strlen(out));
-	sha256_hex(out, strlen(out), sha);
-	return wal_append(w, c, "tool.result", ap, 3, c->error,
-	                  sizeof(c->error));
+	if (rr == NULL)
+		return -1;
+	snprintf(rr->audit_id, sizeof(rr->audit_id), "%s", c->audit_id);
+	snprintf(rr->kind, sizeof(rr->kind), "%s", c->kind);
+	snprintf(rr->bytes, sizeof(rr->bytes), "%zu", strlen(out));
+	sha256_hex(out, strlen(out), rr->sha);
+	for (int i = 0; i < 3; i++) {
+		autonomy__attr__init(&rr->a[i]);
+		rr->ap[i] = &rr->a[i];
+	}
+	rr->a[0].key = "status";
+	rr->a[0].value = (char *)tool_status_name(c->tool.status);
+	rr->a[1].key = "output_bytes";
+	rr->a[1].value = rr->bytes;
+	rr->a[2].key = "output_sha256";
+	rr->a[2].value = rr->sha;
+	autonomy__wal_append__init(&rr->w.app);
+	rr->w.app.audit_id = rr->audit_id;
+	rr->w.app.kind = "tool.result";
+	rr->w.app.tool = rr->kind;
+	rr->w.app.attrs = rr->ap;
+	rr->w.app.n_attrs = 3;
+	rr->w.done = result_done;
+	rr->w.arg = rr;
+	call_active(1); /* drained on SIGTERM like a call */
+	walclient_submit(wal, &rr->w);
+	return 0;
 }
 
-/* Decides and runs one validated call, filling r. Every path that
- * reached a decision names it (audit_id, kind, policy_ref, policies). */
-static void run_call(struct worker *w, struct call *c,
-                     Autonomy__ToolResponse *r, char **policies)
+static void runtime_deny_done(struct wal_req *w, int ok, const char *err)
 {
-	struct policy_request preq;
+	struct slot *s = w->arg;
+
+	if (!ok) {
+		snprintf(s->c.error, sizeof(s->c.error), "%s", err);
+		reply_unavailable(s);
+		return;
+	}
+	s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
+	s->r.layer = "runtime";
+	s->r.reason = s->c.tool.reason;
+	reply_call(s);
+}
+
+/* The decision is durable (or cannot be): only now may the tool run. */
+static void decision_done(struct wal_req *w, int ok, const char *err)
+{
+	struct slot *s = w->arg;
+	struct call *c = &s->c;
+
+	if (!ok) {
+		snprintf(c->error, sizeof(c->error),
+		         "the decision could not be recorded: %s", err);
+		reply_unavailable(s);
+		return;
+	}
+	if (c->decision.effect != POLICY_ALLOW) {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
+		s->r.layer = "policy";
+		reply_call(s);
+		return;
+	}
+
+	tool_run(c->kind, c->params, &c->tool);
+	if (c->tool.status == TOOL_RUNTIME_DENY) {
+		s->a[0] = (Autonomy__Attr)ATTR("reason", c->tool.reason);
+		s->ap[0] = &s->a[0];
+		submit(s, "runtime.deny", 1, runtime_deny_done);
+		return;
+	}
+	if (submit_tool_result(c) < 0) {
+		snprintf(c->error, sizeof(c->error),
+		         "out of memory recording tool.result");
+		reply_unavailable(s);
+		return;
+	}
+	if (c->tool.status == TOOL_BAD_PARAMS) {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
+		s->r.error = c->tool.reason;
+	} else {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
+		s->r.output_json = c->tool.output_json;
+	}
+	reply_call(s);
+}
+
+/* Decides one validated call and submits the decision record. Every
+ * path that reached a decision names it (audit_id, kind, policy_ref,
+ * policies). */
+static void decide(struct slot *s)
+{
+	struct call *c = &s->c;
 	struct policy_decision *d = &c->decision;
-	size_t off = 0;
+	Autonomy__ToolResponse *r = &s->r;
+	struct policy_request preq;
+	size_t off = 0, n = N_DECISION_ATTRS - 1;
 
 	r->kind = (char *)c->kind;
 	if (audit_id_new(c->audit_id) < 0) {
 		r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
 		r->error = "cannot make an audit id";
+		reply_call(s);
 		return;
 	}
 	r->audit_id = c->audit_id;
-
 	if (policy_request_for_tool(&preq, c->kind, c->params) < 0) {
 		r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
 		r->error = "out of memory building the policy request";
+		reply_call(s);
 		return;
 	}
-	policy_decide(w->policies, &preq, d); /* a malformed one denies */
+	policy_decide(policies, &preq, d); /* a malformed one denies */
 	policy_request_clear(&preq);
 
 	for (size_t i = 0; i < d->n_policies; i++) {
-		policies[i] = d->policies[i];
+		s->policies[i] = d->policies[i];
 		off += snprintf(c->policies_joined + off,
 		                sizeof(c->policies_joined) - off, "%s%s",
 		                i ? "," : "", d->policies[i]);
 	}
-	r->policies = policies;
+	r->policies = s->policies;
 	r->n_policies = d->n_policies;
 	r->policy_ref = d->policy_ref;
 	r->reason = d->reason;
@@ -217,115 +336,104 @@ static void run_call(struct worker *w, struct call *c,
 	sha256_hex(c->params_text, strlen(c->params_text), c->params_sha256);
 	snprintf(c->params_bytes, sizeof(c->params_bytes), "%zu",
 	         strlen(c->params_text));
-	if (append_decision(w, c) < 0)
-		goto unavailable;
-
-	if (d->effect != POLICY_ALLOW) {
-		r->outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
-		r->layer = "policy";
-		return;
-	}
-
-	tool_run(c->kind, c->params, &c->tool);
-	if (c->tool.status == TOOL_RUNTIME_DENY) {
-		if (append_runtime_deny(w, c) < 0)
-			goto unavailable;
-		r->outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
-		r->layer = "runtime";
-		r->reason = c->tool.reason;
-		return;
-	}
-	if (append_tool_result(w, c) < 0)
-		goto unavailable;
-	if (c->tool.status == TOOL_BAD_PARAMS) {
-		r->outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
-		r->error = c->tool.reason;
-		return;
-	}
-	r->outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
-	r->output_json = c->tool.output_json;
-	return;
-
-unavailable:
-	log_warnx("call %s (%s): %s", c->audit_id, c->kind, c->error);
-	r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
-	r->error = c->error;
+	off = 0;
+	for (size_t i = 0; i < d->n_errors && off < sizeof(c->errors_joined);
+	     i++)
+		off += snprintf(c->errors_joined + off,
+		                sizeof(c->errors_joined) - off, "%s%s",
+		                i ? "; " : "", d->errors[i]);
+	s->a[0] = (Autonomy__Attr)ATTR("policy_ref", d->policy_ref);
+	s->a[1] = (Autonomy__Attr)ATTR("policies", c->policies_joined);
+	s->a[2] = (Autonomy__Attr)ATTR("reason", d->reason);
+	s->a[3] = (Autonomy__Attr)ATTR("params_sha256", c->params_sha256);
+	s->a[4] = (Autonomy__Attr)ATTR("params_bytes", c->params_bytes);
+	s->a[5] = (Autonomy__Attr)ATTR("errors", c->errors_joined);
+	for (int i = 0; i < N_DECISION_ATTRS; i++)
+		s->ap[i] = &s->a[i];
+	if (d->n_errors > 0)
+		n = N_DECISION_ATTRS; /* a policy that errored is reported */
+	submit(s, d->effect == POLICY_ALLOW ? "policy.allow" : "policy.deny", n,
+	       decision_done);
 }
 
-static void serve_tool_request(struct worker *w,
-                               const Autonomy__ToolRequest *tr)
+static void serve_tool_request(struct slot *s, const Autonomy__ToolRequest *tr)
 {
-	Envelope env = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__ToolResponse r = AUTONOMY__TOOL_RESPONSE__INIT;
-	char *policies[POLICY_MAX_IDS];
-	struct call *c;
 	char err[256];
 
 	/* toolsrv checked both already; a compromised toolsrv did not. */
 	if (!params_kind_valid(tr->kind)) {
 		log_warnx("refused tool kind \"%.128s\"", tr->kind);
-		ipc_reply_error(w->rep, "invalid tool kind");
+		reply_error(s, "invalid tool kind");
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		ipc_reply_error(w->rep, "policyd: out of memory");
-		return;
-	}
-	c->kind = tr->kind;
-	c->params_text = tr->params_json;
-	c->params = params_parse(tr->params_json, strlen(tr->params_json), err,
-	                         sizeof(err));
-	if (c->params == NULL) {
+	s->c.kind = tr->kind;
+	s->c.params_text = tr->params_json;
+	s->c.params = params_parse(tr->params_json, strlen(tr->params_json),
+	                           err, sizeof(err));
+	if (s->c.params == NULL) {
 		log_warnx("refused params for %s: %s", tr->kind, err);
-		ipc_reply_error(w->rep, err);
-		free(c);
+		reply_error(s, err);
 		return;
 	}
-
-	run_call(w, c, &r, policies);
-	env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
-	env.tool_response = &r;
-	if (ipc_reply(w->rep, &env) < 0)
-		log_warnx("call %s: cannot send the reply", c->audit_id);
-
-	tool_result_clear(&c->tool);
-	json_decref(c->params);
-	free(c);
+	decide(s);
 }
 
-/* Workers start before confinement (so thread creation, and whatever a
- * sanitizer runtime does in a new thread, happens while it still may)
- * but read nothing until main() has confined the process. */
-static pthread_barrier_t confined;
-
-static void *worker_main(void *arg)
+/* After the reply: the call's state goes, the slot is fresh. */
+static void slot_reset(struct slot *s)
 {
-	struct worker *w = arg;
+	tool_result_clear(&s->c.tool);
+	json_decref(s->c.params);
+	s->c.tool.output_json = NULL;
+	s->c.params = NULL;
+	envelope_free(s->req);
+	s->req = NULL;
+}
+
+static void slot_cb(void *arg)
+{
+	struct slot *s = arg;
+	int rv = nng_aio_result(s->aio), pid;
 	char err[256];
+	nng_msg *msg;
 
-	pthread_barrier_wait(&confined);
-	for (;;) {
-		Envelope *req;
-		int pid, closed;
-
-		if (ipc_recv(w->rep, &req, &pid, &closed, err, sizeof(err)) <
-		    0) {
-			if (closed)
-				return NULL;
-			log_warnx("request from pid %d: %s", pid, err);
-			ipc_reply_error(w->rep, err);
-			continue;
+	if (s->sending) {
+		s->sending = 0;
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_aio_set_msg(s->aio, NULL);
+			log_warnx("call %s: cannot send the reply: %s",
+			          s->c.audit_id, nng_strerror(rv));
 		}
-		if (req->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
-			serve_tool_request(w, req->tool_request);
-		} else {
-			snprintf(err, sizeof(err),
-			         "policyd serves ToolRequest, not %s",
-			         envelope_body_name(req));
-			log_warnx("request from pid %d: %s", pid, err);
-			ipc_reply_error(w->rep, err);
+		slot_reset(s);
+		call_active(-1);
+		if (rv != NNG_ECLOSED)
+			nng_ctx_recv(s->ctx, s->aio);
+		return;
+	}
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED) {
+			log_warnx("receive: %s", nng_strerror(rv));
+			nng_ctx_recv(s->ctx, s->aio);
 		}
-		envelope_free(req);
+		return;
+	}
+	call_active(1);
+	memset(&s->c, 0, sizeof(s->c));
+	autonomy__tool_response__init(&s->r);
+	msg = nng_aio_get_msg(s->aio);
+	nng_aio_set_msg(s->aio, NULL);
+	s->req = ipc_msg_unpack(msg, &pid, err, sizeof(err));
+	nng_msg_free(msg);
+	if (s->req == NULL) {
+		log_warnx("request from pid %d: %s", pid, err);
+		reply_error(s, err);
+	} else if (s->req->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
+		serve_tool_request(s, s->req->tool_request);
+	} else {
+		snprintf(err, sizeof(err), "policyd serves ToolRequest, not %s",
+		         envelope_body_name(s->req));
+		log_warnx("request from pid %d: %s", pid, err);
+		reply_error(s, err);
 	}
 }
 
@@ -347,14 +455,30 @@ static void warm_up(void)
 	(void)mallopt(M_ARENA_MAX, POLICYD_MALLOC_ARENAS);
 }
 
+/* SIGTERM: toolsrv is stopped first, so no new call comes; the calls
+ * in flight finish and their records reach walwriter before we go. */
+static void drain(void)
+{
+	for (int waited = 0; waited < POLICYD_DRAIN_MS; waited += 5) {
+		unsigned n;
+		pthread_mutex_lock(&active_mu);
+		n = active;
+		pthread_mutex_unlock(&active_mu);
+		if (n == 0 && walclient_pending(wal) == 0)
+			return;
+		nng_msleep(5);
+	}
+	log_warnx("stopping with calls still in flight");
+}
+
 int main(int argc, char **argv)
 {
-	static struct worker workers[POLICYD_WORKERS];
+	static struct slot slots[POLICYD_SLOTS];
 	const char *rundir = NULL;
 	char url[128], walurl[128];
-	nng_socket rep, wal;
-	pthread_attr_t attr;
-	int ready_fd = -1, rv;
+	nng_socket rep, walsock;
+	sigset_t stop;
+	int ready_fd = -1, rv, sig;
 
 	helper_init("policyd");
 	helper_parse_args(argc, argv, &rundir, &ready_fd);
@@ -362,35 +486,42 @@ int main(int argc, char **argv)
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: path too long for a socket", rundir);
 
+	/* Every thread (nng's too) inherits this mask; only the main
+	 * thread takes SIGTERM/SIGINT, in sigwait() below. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &stop, NULL) != 0)
+		fatalx("pthread_sigmask");
+
 	warm_up();
+	policies = policy_demo();
 	if (ipc_listen_rep(&rep, url) < 0)
 		fatalx("cannot listen on %s", url);
-	if (ipc_dial_req(&wal, walurl, POLICYD_WAL_TIMEOUT_MS) < 0)
+	if (ipc_dial_req(&walsock, walurl, POLICYD_WAL_TIMEOUT_MS) < 0)
 		fatalx("cannot dial %s", walurl);
-	for (int i = 0; i < POLICYD_WORKERS; i++) {
-		workers[i].policies = policy_demo();
-		if ((rv = nng_ctx_open(&workers[i].rep, rep)) != 0 ||
-		    (rv = nng_ctx_open(&workers[i].wal, wal)) != 0)
-			fatalx("nng_ctx_open: %s", nng_strerror(rv));
-	}
+	if ((wal = walclient_open(walsock, POLICYD_WAL_INFLIGHT,
+	                          POLICYD_WAL_TIMEOUT_MS)) == NULL)
+		fatalx("cannot set up the WAL client");
+	for (int i = 0; i < POLICYD_SLOTS; i++)
+		if ((rv = nng_ctx_open(&slots[i].ctx, rep)) != 0 ||
+		    (rv = nng_aio_alloc(&slots[i].aio, slot_cb, &slots[i])) !=
+		        0)
+			fatalx("nng slot: %s", nng_strerror(rv));
 
-	if (pthread_barrier_init(&confined, NULL, POLICYD_WORKERS + 1) != 0 ||
-	    pthread_attr_init(&attr) != 0 ||
-	    pthread_attr_setstacksize(&attr, WORKER_STACK) != 0)
-		fatalx("pthread attributes");
-	for (int i = 0; i < POLICYD_WORKERS; i++)
-		if ((rv = pthread_create(&workers[i].thread, &attr, worker_main,
-		                         &workers[i])) != 0)
-			fatalx("pthread_create: %s", strerror(rv));
-	pthread_attr_destroy(&attr);
-
+	/* nng's threads exist by now (they start with the first socket),
+	 * so the filter below covers them too. Nothing untrusted has been
+	 * read yet: the slots start receiving only after it. */
 	if (policyd_sandbox() < 0)
 		fatalx("cannot confine policyd");
-	pthread_barrier_wait(&confined);
+	for (int i = 0; i < POLICYD_SLOTS; i++)
+		nng_ctx_recv(slots[i].ctx, slots[i].aio);
 
 	helper_ready(ready_fd);
 	log_debug("serving on %s", url);
-	for (int i = 0; i < POLICYD_WORKERS; i++)
-		pthread_join(workers[i].thread, NULL);
-	return 0;
+	while (sigwait(&stop, &sig) != 0)
+		;
+	log_debug("signal %d: draining", sig);
+	drain();
+	exit(0);
 }

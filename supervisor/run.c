@@ -306,6 +306,15 @@ static void helper_stop(struct helper *h)
 	helper_collect(h);
 }
 
+/* Before run.end: toolsrv takes no new call, then policyd finishes the
+ * calls in flight and hands their last records (tool.result) to
+ * walwriter, so run.end is the last record of the run. */
+static void stop_front(struct run *r)
+{
+	helper_stop(&r->h[H_TOOLSRV]);
+	helper_stop(&r->h[H_POLICYD]);
+}
+
 static void describe_status(int st, char *buf, size_t len)
 {
 	if (WIFEXITED(st))
@@ -836,6 +845,7 @@ int run_main(int argc, char **argv)
 		const char *endkv[] = {"exit_status", "70", "reason",
 		                       "helper died", NULL};
 		if (dead != H_WALWRITER) {
+			stop_front(&r);
 			wal_append(&r, "run.end", NULL, endkv);
 			wal_stats(&r, &fp);
 		}
@@ -850,6 +860,7 @@ int run_main(int argc, char **argv)
 		}
 		snprintf(cbuf, sizeof(cbuf), "%d", code);
 		const char *kv[] = {"exit_status", cbuf, NULL};
+		stop_front(&r);
 		if (wal_append(&r, "run.end", NULL, kv) < 0)
 			code = EXIT_RUNTIME;
 		wal_stats(&r, &fp);

@@ -24,39 +24,74 @@ struct fake_wal {
 	pthread_mutex_t mu;
 	enum fake_wal_mode mode;
 	size_t n;
-	Envelope *recs[FAKE_WAL_MAX];
+	const Autonomy__WalAppend *recs[FAKE_WAL_MAX];
 	int pids[FAKE_WAL_MAX];
+	size_t n_env;
+	Envelope *envs[FAKE_WAL_MAX]; /* the requests recs point into */
 	uint64_t seq;
 };
+
+/* Keeps the appends of one WalAppend or WalBatch request; returns how
+ * many it held (0: not an append, or no room). */
+static size_t fake_wal_keep(struct fake_wal *fw, Envelope *in, int pid)
+{
+	Autonomy__WalAppend *one[1];
+	Autonomy__WalAppend **apps = one;
+	size_t n = 0;
+
+	if (in == NULL || fw->n_env >= FAKE_WAL_MAX)
+		return 0;
+	if (in->body_case == AUTONOMY__ENVELOPE__BODY_WAL_APPEND) {
+		one[0] = in->wal_append;
+		n = 1;
+	} else if (in->body_case == AUTONOMY__ENVELOPE__BODY_WAL_BATCH) {
+		apps = in->wal_batch->appends;
+		n = in->wal_batch->n_appends;
+	}
+	if (n == 0 || fw->n + n > FAKE_WAL_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		fw->pids[fw->n] = pid;
+		fw->recs[fw->n++] = apps[i];
+	}
+	fw->envs[fw->n_env++] = in;
+	return n;
+}
 
 static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__WalAck ack = AUTONOMY__WAL_ACK__INIT;
+	Autonomy__WalAck acks[ENV_MAX_BATCH], *ackp[ENV_MAX_BATCH];
+	Autonomy__WalBatchAck bat = AUTONOMY__WAL_BATCH_ACK__INIT;
 	Autonomy__Error e = AUTONOMY__ERROR__INIT;
 	uint8_t hash[32] = {0}, *buf;
-	size_t len;
+	size_t len, n;
 	nng_msg *msg;
 	enum fake_wal_mode mode;
 	Envelope *in;
 	uint64_t peer = 0;
-	int pid;
+	int pid, batch;
 
 	in = envelope_unpack(nng_msg_body(req), nng_msg_len(req), NULL, 0);
 	if (nng_pipe_get_uint64(nng_msg_get_pipe(req), NNG_OPT_IPC_PEER_PID,
 	                        &peer) != 0)
 		peer = 0;
 	pid = peer ? (int)peer : -1;
+	batch =
+	    in != NULL && in->body_case == AUTONOMY__ENVELOPE__BODY_WAL_BATCH;
 	pthread_mutex_lock(&fw->mu);
 	mode = fw->mode;
-	if (in != NULL &&
-	    in->body_case == AUTONOMY__ENVELOPE__BODY_WAL_APPEND &&
-	    fw->n < FAKE_WAL_MAX) {
-		fw->pids[fw->n] = pid;
-		fw->recs[fw->n++] = in;
-		in = NULL;
+	if ((n = fake_wal_keep(fw, in, pid)) > 0)
+		in = NULL; /* kept */
+	if (n == 0)
+		n = 1;
+	for (size_t i = 0; i < n; i++) {
+		autonomy__wal_ack__init(&acks[i]);
+		acks[i].seq = ++fw->seq;
+		acks[i].hash.data = hash;
+		acks[i].hash.len = sizeof(hash);
+		ackp[i] = &acks[i];
 	}
-	ack.seq = ++fw->seq;
 	pthread_mutex_unlock(&fw->mu);
 	envelope_free(in);
 
@@ -66,11 +101,14 @@ static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
 		e.message = "disk on fire";
 		env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
 		env.error = &e;
+	} else if (batch) {
+		bat.n_acks = n;
+		bat.acks = ackp;
+		env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK;
+		env.wal_batch_ack = &bat;
 	} else {
-		ack.hash.data = hash;
-		ack.hash.len = sizeof(hash);
 		env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_ACK;
-		env.wal_ack = &ack;
+		env.wal_ack = &acks[0];
 	}
 	if (envelope_pack(&env, &buf, &len) < 0)
 		abort();
@@ -136,9 +174,19 @@ const Autonomy__WalAppend *fake_wal_get(struct fake_wal *fw, size_t i)
 
 	pthread_mutex_lock(&fw->mu);
 	if (i < fw->n)
-		a = fw->recs[i]->wal_append;
+		a = fw->recs[i];
 	pthread_mutex_unlock(&fw->mu);
 	return a;
+}
+
+int fake_wal_wait_count(struct fake_wal *fw, size_t n, int timeout_ms)
+{
+	for (int waited = 0; fake_wal_count(fw) < n; waited += 2) {
+		if (waited >= timeout_ms)
+			return -1;
+		usleep(2000);
+	}
+	return 0;
 }
 
 int fake_wal_pid(struct fake_wal *fw, size_t i)
@@ -184,8 +232,8 @@ void fake_wal_stop(struct fake_wal *fw)
 		return;
 	nng_close(fw->sock);
 	pthread_join(fw->thread, NULL);
-	for (size_t i = 0; i < fw->n; i++)
-		envelope_free(fw->recs[i]);
+	for (size_t i = 0; i < fw->n_env; i++)
+		envelope_free(fw->envs[i]);
 	pthread_mutex_destroy(&fw->mu);
 	free(fw);
 }
@@ -341,7 +389,9 @@ int harness_fixture_down(struct helper_fixture *f)
 	fake_wal_stop(f->wal);
 	harness_rmdir(f->rundir);
 	free(f);
-	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM) {
+	/* A clean stop: exit 0 after draining, or our SIGTERM itself. */
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+	    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)) {
 		fprintf(stderr, "helper %d ended with status 0x%x\n", (int)pid,
 		        status);
 		return -1;

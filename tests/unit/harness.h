@@ -22,6 +22,8 @@ struct fake_wal;
 struct fake_wal *fake_wal_start(const char *rundir);
 void fake_wal_set_mode(struct fake_wal *fw, enum fake_wal_mode mode);
 size_t fake_wal_count(struct fake_wal *fw);
+/* Waits until at least n appends arrived: 0, or -1 after timeout_ms. */
+int fake_wal_wait_count(struct fake_wal *fw, size_t n, int timeout_ms);
 /* The i-th append received (valid until fake_wal_stop). */
 const Autonomy__WalAppend *fake_wal_get(struct fake_wal *fw, size_t i);
 /* Number of appends with that kind (and audit id, unless NULL). */
@@ -64,8 +66,8 @@ struct helper_fixture {
 
 /* Sets all of the above up; NULL (everything undone) on failure. */
 struct helper_fixture *harness_fixture_up(const char *binary, const char *name);
-/* Tears it down. -1 unless the helper died of our SIGTERM (not, say, of
- * its own seccomp filter). */
+/* Tears it down. -1 unless the helper stopped cleanly on our SIGTERM
+ * (exit 0, or the signal itself; not, say, its own seccomp filter). */
 int harness_fixture_down(struct helper_fixture *f);
 
 #endif
