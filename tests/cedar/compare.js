@@ -25,7 +25,7 @@ const REQUIRED = [
   '==', '!=', 'eq_mixed_types', 'cmp<', 'cmp<=', 'cmp>', 'cmp>=', 'cmp_datetime', 'cmp_duration', 'cmp_decimal',
   'cmp_String', '&&', '||', '!', 'short_circuit', 'neg', 'arith+', 'arith-', 'arith*', 'arith_overflow',
   'if_then_else', 'in', 'in_set', 'in_ancestor', 'has', 'has_extended', 'attr_dot', 'attr_index', 'attr_missing',
-  'record_access', 'deref_entity_attr', 'like', 'like_wildcard', 'like_escaped_star', 'is', 'is_in',
+  'record_access', 'set_eq_permuted', 'record_eq', 'ext_eq', 'entity_eq', 'deref_entity_attr', 'like', 'like_wildcard', 'like_escaped_star', 'is', 'is_in',
   'contains', 'containsAll', 'containsAny', 'isEmpty', 'getTag', 'hasTag', 'getTag_missing', 'guarded_access',
   'var_principal', 'var_action', 'var_resource', 'var_context', 'type_mismatch', 'ill_typed', 'error_expr',
   // extensions

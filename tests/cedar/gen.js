@@ -547,6 +547,17 @@ function genBool(d) {
     [2, () => { const m = pick(['lessThan', 'lessThanOrEqual', 'greaterThan', 'greaterThanOrEqual']); tag('decimal.' + m);
       return node(at(gen('decimal', d - 1), PRIM) + '.' + m + '(' + gen('decimal', d - 1).t + ')', PRIM); }],
     [1, () => ite('Bool', d)],
+    [2, () => { tag('==');
+      return pick([
+        () => { tag('set_eq_permuted'); const a = [pickLong(), pickLong(), pickLong()].map(longText);
+          const b = shuffle([...a, ...(chance(0.5) ? [a[0]] : [])]); if (chance(0.3)) b.pop();
+          return node('[' + a.join(', ') + '] == [' + b.join(', ') + ']', REL); },
+        () => { tag('record_eq'); tag('lit_record'); const n = longText(pickLong());
+          return node('{a: ' + n + ', "b c": "x"} ' + pick(['==', '!=']) + ' {"b c": "x", a: ' + (chance(0.7) ? n : longText(pickLong())) + '}', REL); },
+        () => { tag('ext_eq'); const t = pick(EXTS); const [ok, , fn] = EXT_POOLS[t];
+          return node(fn + '(' + strLit(pick(ok)) + ') == ' + fn + '(' + strLit(pick(ok)) + ')', REL); },
+        () => { tag('entity_eq'); return node(at(gen('Entity', d - 1), ADD) + ' == ' + at(gen('Entity', d - 1), ADD), REL); },
+      ])(); }],
     [1, () => { tag('getTag'); return node(at(gen('Entity', d - 1), PRIM) + '.getTag(' + strLit('x y') + ')', PRIM); }],
   );
   return wpick(opts)();

@@ -52,8 +52,10 @@ check "mutant reorder (harmless)" 0 "differential: $count cases, 0 mismatches" "
 check "mutant message (harmless)" 0 "differential: $count cases, 0 mismatches" "$here/diff.sh" "$mut message" "$count" "$seed"
 check "engine that dies" 1 "engine exited with status" "$here/diff.sh" "head -c 2000 >/dev/null; exit 3" "$count" "$seed"
 
-integ=${CEDAR_INTEGRATION_TESTS:-$here/../../../shared/cedar-integration-tests}
-if [ -d "$integ" ]; then
+integ=${CEDAR_INTEGRATION_TESTS:-../shared/cedar-integration-tests}
+case $integ in /*) ;; *) integ=$here/../../$integ ;; esac
+if [ -d "$integ/tests" ]; then
+    check "integration, cedar-wasm with schema" 0 "integration: .* passed, 0 failed" "$here/integration.sh" --direct
     check "integration through reference.js" 0 "integration: .* passed, 0 failed" "$here/integration.sh" "$ref"
     check "integration through a mutant" 1 "integration: .* failed" "$here/integration.sh" "$mut flip"
 fi
