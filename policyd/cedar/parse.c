@@ -55,11 +55,12 @@ struct token {
 
 /* flags on parser-built nodes */
 #define F_SPECIAL                                                              \
-	1u          /* a bare primary: a name, variable or string literal      \
-	               not wrapped in anything (not even parentheses) */
-#define F_STRLIT 2u /* a string literal; raw text in pat_raw */
-#define F_NUMLIT 4u /* a number literal; unsigned value in lit.i */
-#define F_BIGNUM 8u /* a number literal above INT64_MAX */
+	1u           /* a bare primary: a name, variable or string literal     \
+	                not wrapped in anything (not even parentheses) */
+#define F_STRLIT 2u  /* a string literal; raw text in keys[0] */
+#define F_NUMLIT 4u  /* a number literal; unsigned value in lit.i */
+#define F_BIGNUM 8u  /* a number literal above INT64_MAX */
+#define F_BADESC 16u /* a string literal with an invalid escape */
 
 /* transient node kinds, never in a finished tree */
 #define OP_XNAME 200 /* str = "A::B", n = parts */
@@ -449,7 +450,7 @@ static size_t utf8_encode(uint32_t c, char *o)
  * other '*' (however written) a wildcard: star[i] marks those bytes.
  * out needs n bytes. Returns the output length, or -1 (message in p). */
 static long unescape(struct parser *p, const struct token *t, const char *s,
-                     size_t n, char *out, unsigned char *star)
+                     size_t n, char *out, unsigned char *star, bool quiet)
 {
 	size_t i = 0, o = 0;
 
@@ -460,7 +461,9 @@ static long unescape(struct parser *p, const struct token *t, const char *s,
 		size_t start = i;
 
 		if (c == '\r') {
-			fail_tok(p, t, "bare carriage return in string");
+			if (!quiet)
+				fail_tok(p, t,
+				         "bare carriage return in string");
 			return -1;
 		}
 		if (c != '\\') {
@@ -559,11 +562,12 @@ static long unescape(struct parser *p, const struct token *t, const char *s,
 		}
 		continue;
 	bad:
-		fail_tok(p, t, "the input `%.*s` is not a valid escape",
-		         (int)(i - start < 2    ? 2
-		               : i - start > 12 ? 12
-		                                : i - start),
-		         s + start);
+		if (!quiet)
+			fail_tok(p, t, "the input `%.*s` is not a valid escape",
+			         (int)(i - start < 2    ? 2
+			               : i - start > 12 ? 12
+			                                : i - start),
+			         s + start);
 		return -1;
 	}
 	return (long)o;
@@ -577,7 +581,7 @@ static const struct cstr *string_of(struct parser *p, const struct token *t)
 
 	if (buf == NULL)
 		return oom(p);
-	n = unescape(p, t, t->s + 1, t->n - 2, buf, NULL);
+	n = unescape(p, t, t->s + 1, t->n - 2, buf, NULL, false);
 	if (n < 0)
 		return NULL;
 	s = intern_str(&p->in, buf, (size_t)n);
@@ -596,7 +600,7 @@ static const struct cpattern *pattern_of(struct parser *p,
 
 	if (buf == NULL || star == NULL || pat == NULL)
 		return oom(p);
-	len = unescape(p, t, t->s + 1, n, buf, star);
+	len = unescape(p, t, t->s + 1, n, buf, star, false);
 	if (len < 0)
 		return NULL;
 	seg = arena_alloc(p->a, ((size_t)len + 1) * sizeof(*seg));
@@ -752,6 +756,12 @@ static struct cexpr *as_expr(struct parser *p, struct cexpr *e)
 		                 "found template slot %s in a condition (slots "
 		                 "are only allowed in the policy scope)",
 		                 e->str->s);
+	if (e->flags & F_BADESC) {
+		(void)string_of(p, &(struct token){T_STRING, e->keys[0]->s,
+		                                   e->keys[0]->len, e->line,
+		                                   e->col});
+		return NULL;
+	}
 	if (e->flags & F_BIGNUM)
 		return fail_node(p, e,
 		                 "integer literal `%" PRIu64
@@ -994,7 +1004,7 @@ static const struct cstr *attr_of(struct parser *p, struct cexpr *k)
 		if (k->op == OP_VAR)
 			return k->str;
 		if (k->op == OP_LIT && (k->flags & F_STRLIT))
-			return k->lit.s;
+			return as_expr(p, k) != NULL ? k->lit.s : NULL;
 		if (k->op == OP_XNAME) {
 			if (k->sub)
 				return (reserved_err(p, k), NULL);
@@ -1110,10 +1120,26 @@ static struct cexpr *parse_primary(struct parser *p)
 		if (e == NULL)
 			return NULL;
 		e->lit.kind = CV_STR;
-		e->lit.s = string_of(p, &tk);
-		if (e->lit.s == NULL)
-			return NULL;
 		e->flags = F_SPECIAL | F_STRLIT;
+		/* an escape that is only valid in a pattern (\*) is an error
+		 * wherever else the literal is used, reported there */
+		{
+			char *buf = arena_alloc(p->a, tk.n);
+			long n;
+
+			if (buf == NULL)
+				return oom(p);
+			n = unescape(p, &tk, tk.s + 1, tk.n - 2, buf, NULL,
+			             true);
+			if (n < 0) {
+				e->flags |= F_BADESC;
+				e->lit.s = intern_str(&p->in, "", 0);
+			} else {
+				e->lit.s = intern_str(&p->in, buf, (size_t)n);
+			}
+			if (e->lit.s == NULL)
+				return oom(p);
+		}
 		/* keep the raw token for `like` */
 		e->keys = arena_alloc(p->a, sizeof(*e->keys));
 		if (e->keys == NULL)
@@ -1283,6 +1309,8 @@ static struct cexpr *parse_member(struct parser *p)
 				    p, k,
 				    "invalid string literal: the "
 				    "index must be a string literal");
+			if (as_expr(p, k) == NULL)
+				return NULL;
 			attr = k->lit.s;
 			e = mk1(p, OP_GETATTR, e, tk.line, tk.col);
 			if (e == NULL)
