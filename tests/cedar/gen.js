@@ -628,6 +628,46 @@ function policyText(slots) {
   return s;
 }
 
+// ---------------------------------------------------------------- deep structures
+// Long chains and deep nesting, kept under the C engine's documented bounds
+// (policyd/cedar/cedar.h: 64 nested brackets/calls/ifs, AST depth 200, JSON
+// value depth 64), so both sides must still agree.
+
+function deepRecord(depth, leaf) {
+  let v = leaf;
+  for (let i = 0; i < depth; i++) v = { a: v };
+  return v;
+}
+
+function deepCondition(ctx, entities) {
+  return pick([
+    () => { tag('deep_parens'); const k = int(5, 40); return '('.repeat(k) + gen('Bool', 1).t + ')'.repeat(k); },
+    () => { tag('deep_sum_chain'); const k = int(5, 60); const base = chance(0.5) ? 'context.n' : longText(pickLong());
+      const step = chance(0.7) ? '1' : longText(pick([MAX / 4n, 2n ** 32n, 1n])); const op = chance(0.7) ? ' + ' : ' - ';
+      return base + (op + step).repeat(k) + ' > ' + longText(pickLong()); },
+    () => { tag('deep_and_chain'); const k = int(5, 60); const a = [];
+      for (let i = 0; i < k; i++) a.push(chance(0.95) ? 'true' : pick(['false', 'context.b', 'context.zz']));
+      return a.join(pick([' && ', ' || '])); },
+    () => { tag('deep_if_chain'); const k = int(3, 25); let t = '';
+      for (let i = 0; i < k; i++) t += 'if context.n == ' + longText(BigInt(i)) + ' then ' + (i % 2 ? 'true' : 'false') + ' else ';
+      return t + (chance(0.5) ? 'true' : 'context.zz'); },
+    () => { tag('deep_record'); const d = int(3, 30); ctx.deep = deepRecord(d, { v: pickLong() });
+      const k = chance(0.7) ? d : int(1, 35);
+      return chance(0.5) ? 'context.deep' + '.a'.repeat(k) + '.v == ' + longText(pickLong()) + ' || true'
+        : 'context has deep' + '.a'.repeat(k) + '.v'; },
+    () => { tag('deep_hierarchy'); const k = int(10, 40);
+      const chain = []; for (let i = 0; i < k; i++) chain.push(mkUid('Group', 'c' + i));
+      entities.push({ uid: uidJson(chain[0]), attrs: {}, parents: [] });
+      for (let i = 1; i < k; i++) entities.push({ uid: uidJson(chain[i]), attrs: {}, parents: chance(0.97) ? [uidJson(chain[i - 1])] : [] });
+      const p = entities.find((e) => uidKey(e.uid.__entity || e.uid) === uidKey(G.principal));
+      if (p) p.parents.push(uidJson(chain[k - 1])); else entities.push({ uid: uidJson(G.principal), attrs: {}, parents: [uidJson(chain[k - 1])] });
+      return 'principal in ' + uidText(chain[int(0, k - 1)]); },
+    () => { tag('big_set'); const n = int(20, 200); const a = []; for (let i = 0; i < n; i++) a.push(String(i));
+      return pick(['[' + a.join(', ') + '].contains(context.n)', '[' + a.join(', ') + '].containsAll([1, 2, context.n])',
+        '[' + shuffle(a.slice()).join(', ') + '] == [' + a.join(', ') + ']']); },
+  ])();
+}
+
 // ---------------------------------------------------------------- broken input
 
 const MUTATIONS = [
@@ -727,6 +767,10 @@ function genCase(seed, i) {
     if (templates && chance(0.3)) { const k = pick(Object.keys(templates)); templates[k].text = f(templates[k].text); }
     else if (pol.length) { const k = int(0, pol.length - 1); pol[k] = f(pol[k]); }
     else pol.push(f(policyText(null)));
+  }
+  if (kind !== 'broken' && chance(0.05)) {
+    tag('deep');
+    pol.push((chance(0.8) ? 'permit' : 'forbid') + '(principal, action, resource) when { ' + deepCondition(context, entities) + ' };');
   }
   c.policies = pol.join(pick(['\n', '\n\n', ' ']));
   if (templates) {
