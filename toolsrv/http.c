@@ -1,14 +1,14 @@
 /* The HTTP front: libmicrohttpd glue around request.c, and the policyd
  * backend.
  *
- * Threading: MHD_USE_THREAD_PER_CONNECTION with an internal polling
- * thread that only accepts. A call blocks its connection's thread on
- * policyd's answer (one nng context per in-flight call, so calls from
- * different connections proceed concurrently and policyd's group commit
- * sees them together); nothing blocks another connection. A thread pool
- * of N threads would cap in-flight calls at N and need suspend/resume
- * plumbing for the same result. MHD_OPTION_CONNECTION_LIMIT bounds
- * threads and memory; MHD_OPTION_CONNECTION_TIMEOUT drops slow clients. */
+ * Threading: one MHD event loop (epoll) serves every connection. A call
+ * does not block it: once its body is parsed the connection is
+ * suspended, the ToolRequest goes to policyd on an nng context of its
+ * own, and the aio callback resumes the connection with the answer, so
+ * any number of calls wait on policyd at once (and share its WAL
+ * batches) while the loop keeps reading others. Each connection buffers
+ * at most REQUEST_MAX_BODY; MHD_OPTION_CONNECTION_LIMIT bounds their
+ * number and MHD_OPTION_CONNECTION_TIMEOUT drops slow clients. */
 #include "toolsrv.h"
 
 #include <errno.h>
@@ -22,8 +22,24 @@
 #include "ipc.h"
 #include "log.h"
 
+/* One call to policyd, from the parsed body to its answer. Between
+ * call_start() and the callback's MHD_resume_connection() the connection
+ * is suspended and the call belongs to nng's thread. */
+struct call {
+	struct toolsrv *ts;
+	struct MHD_Connection *conn;
+	nng_ctx ctx;
+	nng_aio *aio;
+	int receiving; /* the request went out; the answer is awaited */
+	int done;      /* resp or err is final */
+	char *kind, *params;
+	Envelope *resp;
+	char err[256];
+};
+
 /* One request's body as it arrives. */
 struct upload {
+	struct call *call; /* set once the body went to policyd */
 	char *buf;
 	size_t len, cap;
 	int too_large;           /* chunked body past REQUEST_MAX_BODY */
@@ -37,40 +53,110 @@ struct upload {
  * over REQUEST_MAX_BODY); past this the connection is closed. */
 #define TOOLSRV_MAX_DISCARD (4u * 1024 * 1024)
 
-Envelope *policyd_call(void *arg, const char *kind, const char *params_json,
-                       char *err, size_t errlen)
+static void call_free(struct call *k)
 {
-	struct toolsrv *ts = arg;
+	if (k == NULL)
+		return;
+	if (k->aio != NULL)
+		nng_aio_free(k->aio);
+	nng_ctx_close(k->ctx);
+	envelope_free(k->resp);
+	free(k->kind);
+	free(k->params);
+	free(k);
+}
+
+/* The answer is in (or the call failed): hand the connection back to the
+ * event loop, which renders it (on_request sees call->done). */
+static void call_finish(struct call *k)
+{
+	k->done = 1;
+	MHD_resume_connection(k->conn);
+}
+
+static void call_cb(void *arg)
+{
+	struct call *k = arg;
+	int rv = nng_aio_result(k->aio), pid;
+	nng_msg *msg;
+
+	if (!k->receiving) {
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(k->aio));
+			nng_aio_set_msg(k->aio, NULL);
+			snprintf(k->err, sizeof(k->err), "send: %s",
+			         nng_strerror(rv));
+			log_warnx("policyd call %s: %s", k->kind, k->err);
+			call_finish(k);
+			return;
+		}
+		k->receiving = 1;
+		nng_aio_set_timeout(k->aio, k->ts->call_timeout_ms);
+		nng_ctx_recv(k->ctx, k->aio);
+		return;
+	}
+	if (rv != 0) {
+		snprintf(k->err, sizeof(k->err), "receive: %s",
+		         nng_strerror(rv));
+		log_warnx("policyd call %s: %s", k->kind, k->err);
+		call_finish(k);
+		return;
+	}
+	msg = nng_aio_get_msg(k->aio);
+	nng_aio_set_msg(k->aio, NULL);
+	k->resp = ipc_msg_unpack(msg, &pid, k->err, sizeof(k->err));
+	nng_msg_free(msg);
+	call_finish(k);
+}
+
+/* Sends ToolRequest{kind, params} to policyd on a context of its own and
+ * suspends the connection until the answer. Takes kind and params. -1
+ * (nothing suspended, err set) if the call could not start. */
+static int call_start(struct toolsrv *ts, struct MHD_Connection *c,
+                      struct upload *u, char *kind, char *params, char *err,
+                      size_t errlen)
+{
 	Envelope req = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__ToolRequest tr = AUTONOMY__TOOL_REQUEST__INIT;
-	Envelope *resp = NULL;
-	nng_ctx ctx;
+	struct call *k = calloc(1, sizeof(*k));
+	nng_msg *msg;
 	int rv;
 
-	if ((rv = nng_ctx_open(&ctx, ts->policyd)) != 0) {
+	if (k == NULL) {
+		free(kind);
+		free(params);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	k->ts = ts;
+	k->conn = c;
+	k->kind = kind;
+	k->params = params;
+	if ((rv = nng_ctx_open(&k->ctx, ts->policyd)) != 0 ||
+	    (rv = nng_aio_alloc(&k->aio, call_cb, k)) != 0) {
 		snprintf(err, errlen, "policyd context: %s", nng_strerror(rv));
-		return NULL;
+		call_free(k);
+		return -1;
 	}
-	/* A short send timeout: with no pipe to policyd the call fails
-	 * fast instead of waiting the whole decision timeout. */
-	if ((rv = nng_ctx_set_ms(ctx, NNG_OPT_SENDTIMEO,
-	                         ts->send_timeout_ms)) != 0 ||
-	    (rv = nng_ctx_set_ms(ctx, NNG_OPT_RECVTIMEO,
-	                         ts->call_timeout_ms)) != 0) {
-		snprintf(err, errlen, "policyd timeouts: %s", nng_strerror(rv));
-		nng_ctx_close(ctx);
-		return NULL;
-	}
-	tr.kind = (char *)kind;
-	tr.params_json = (char *)params_json;
+	tr.kind = kind;
+	tr.params_json = params;
 	req.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST;
 	req.tool_request = &tr;
-	if (ipc_call(ctx, &req, &resp, err, errlen) < 0) {
-		log_warnx("policyd call %s: %s", kind, err);
-		resp = NULL;
+	if (ipc_msg_pack(&req, &msg) < 0) {
+		snprintf(err, errlen, "cannot pack the request");
+		call_free(k);
+		return -1;
 	}
-	nng_ctx_close(ctx);
-	return resp;
+	u->call = k;
+	/* Suspended before the request leaves, so the callback's resume
+	 * always finds a suspended connection. A short send timeout: with
+	 * no pipe to policyd the call fails fast instead of waiting the
+	 * whole decision timeout. */
+	MHD_suspend_connection(c);
+	nng_aio_set_msg(k->aio, msg);
+	nng_aio_set_timeout(k->aio, ts->send_timeout_ms);
+	nng_ctx_send(k->ctx, k->aio);
+	return 0;
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *c,
@@ -147,7 +233,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct toolsrv *ts = cls;
 	struct upload *u = *req_state;
 	struct http_reply reply;
-	struct tool_backend be = {policyd_call, ts};
 
 	(void)version;
 	memset(&reply, 0, sizeof(reply));
@@ -230,8 +315,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		                    "request body exceeds 1048576 bytes");
 		return send_reply(c, &reply);
 	}
-	request_handle_body(u->buf ? u->buf : "", u->len, &be, &reply);
-	return send_reply(c, &reply);
+	if (u->call != NULL) {
+		/* Resumed: policyd answered, or the call failed. */
+		struct call *k = u->call;
+		if (!k->done)
+			return MHD_YES;
+		request_render(k->resp, k->err, k->kind, &reply);
+		return send_reply(c, &reply);
+	}
+	{
+		char err[512], *kind, *params;
+		int status = request_parse_body(u->buf ? u->buf : "", u->len,
+		                                &kind, &params, err,
+		                                sizeof(err));
+		if (status != 0) {
+			request_error_reply(&reply, (unsigned)status, err);
+			return send_reply(c, &reply);
+		}
+		if (call_start(ts, c, u, kind, params, err, sizeof(err)) < 0) {
+			request_render(NULL, err, "", &reply);
+			return send_reply(c, &reply);
+		}
+		return MHD_YES;
+	}
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_state,
@@ -243,6 +349,12 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_state,
 	(void)c;
 	(void)toe;
 	if (u != NULL) {
+		/* A call still in flight here means MHD is closing a
+		 * suspended connection, which only MHD_stop_daemon does, and
+		 * toolsrv never calls it (it exits). The callback still owns
+		 * the call then: leave it. */
+		if (u->call != NULL && u->call->done)
+			call_free(u->call);
 		if (u->has_early)
 			http_reply_free(&u->early);
 		free(u->buf);
@@ -266,9 +378,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 int http_start(struct toolsrv *ts, int listen_fd)
 {
-	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
-	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	                 MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 
 	/* The logger first, so no MHD message bypasses it. */
 	ts->mhd = MHD_start_daemon(

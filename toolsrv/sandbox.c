@@ -20,6 +20,8 @@ static const char *const toolsrv_syscalls[] = {
     /* signal dispositions, and the SIGTERM wait in main() */
     "rt_sigaction",
     "rt_sigtimedwait",
+    /* libmicrohttpd's event loop, created when it starts (confined) */
+    "epoll_create1",
 };
 
 /* The nng base list allows socket(AF_UNIX)+connect so a helper can dial;

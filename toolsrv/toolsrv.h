@@ -7,8 +7,8 @@
 
 #include "request.h"
 
-/* One thread per connection (see http.c): this bounds both the threads
- * and the body buffers (at most REQUEST_MAX_BODY each). */
+/* Connections served at once (one event loop, see http.c): this bounds
+ * the body buffers (at most REQUEST_MAX_BODY each) and descriptors. */
 #define TOOLSRV_MAX_CONNECTIONS 256
 /* An idle or slow client is dropped after this many seconds. */
 #define TOOLSRV_CONN_TIMEOUT_S 15
@@ -27,10 +27,6 @@ struct toolsrv {
 
 /* Starts serving HTTP on the already-listening socket listen_fd. */
 int http_start(struct toolsrv *ts, int listen_fd);
-
-/* The real backend: one nng context per call to policyd. */
-Envelope *policyd_call(void *arg, const char *kind, const char *params_json,
-                       char *err, size_t errlen);
 
 /* no-new-privs, capabilities, rlimits and the seccomp allow-list. */
 int sandbox_confine(void);

@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shutil
+import time
 import socket
 import unittest
 
@@ -24,8 +25,15 @@ class Contract(TestCase):
         assert code == 0, (code, cls.rt.stderr)
         shutil.rmtree(cls.wal, ignore_errors=True)
 
-    def records(self, audit_id):
-        return inspect(self.wal, "--audit-id", audit_id)
+    def records(self, audit_id, want=0):
+        # The decision is durable before the answer; tool.result is
+        # written once the answer is on its way, so wait for it (briefly).
+        deadline = time.monotonic() + 5
+        while True:
+            recs = inspect(self.wal, "--audit-id", audit_id)
+            if len(recs) >= want or time.monotonic() > deadline:
+                return recs
+            time.sleep(0.02)
 
     def test_echo_allowed(self):
         params = {"message": "hi", "n": [1, 2, {"x": None}]}
@@ -38,7 +46,7 @@ class Contract(TestCase):
         self.assertRegex(body["audit_id"], UUID)
         self.assertEqual(r.getheader("X-Autonomy-Audit-Id"), body["audit_id"])
         self.assertIn("application/json", r.getheader("Content-Type"))
-        kinds = [x["kind"] for x in self.records(body["audit_id"])]
+        kinds = [x["kind"] for x in self.records(body["audit_id"], 2)]
         self.assertEqual(kinds, ["policy.allow", "tool.result"])
 
     def test_echo_without_params(self):

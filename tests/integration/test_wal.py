@@ -58,6 +58,41 @@ class Wal(TestCase):
         self.assertEqual(bad.returncode, 1, bad.stdout + bad.stderr)
         self.assertRegex(bad.stdout + bad.stderr, r"\b1\b")
 
+    def test_results_recorded_before_run_end(self):
+        # tool.result is written after the answer leaves policyd; a run
+        # that ends right after its calls must still hold every result,
+        # each after its decision, and run.end last.
+        import threading
+        wal = os.path.join(self.tmpdir(), "wal")
+        rt = Runtime(["--dir", wal])
+        ids, errs = [], []
+
+        def burst():
+            try:
+                for i in range(25):
+                    st, body, _ = rt.tool("tool.echo", {"i": i})
+                    if st != 200:
+                        errs.append((st, body))
+                    else:
+                        ids.append(body["audit_id"])
+            except Exception as e:  # noqa: BLE001 - reported below
+                errs.append(e)
+        ts = [threading.Thread(target=burst) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(errs, [])
+        self.assertEqual(rt.finish(), 0, rt.stderr)
+        recs = inspect(wal)
+        self.assertEqual(recs[-1]["kind"], "run.end")
+        pos = {}
+        for i, r in enumerate(recs):
+            pos.setdefault((r["audit_id"], r["kind"]), i)
+        self.assertEqual(len(ids), 200)
+        for a in ids:
+            self.assertLess(pos[(a, "policy.allow")], pos[(a, "tool.result")])
+
     def test_verify_missing_dir(self):
         r = run(["wal", "verify", "--dir", "/nonexistent/wal-xyz"])
         self.assertNotIn(r.returncode, (0, 1))

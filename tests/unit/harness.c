@@ -26,6 +26,7 @@ struct fake_wal {
 	size_t n;
 	const Autonomy__WalAppend *recs[FAKE_WAL_MAX];
 	int pids[FAKE_WAL_MAX];
+	size_t answered;
 	size_t n_env;
 	Envelope *envs[FAKE_WAL_MAX]; /* the requests recs point into */
 	uint64_t seq;
@@ -97,6 +98,8 @@ static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
 
 	if (mode == FAKE_WAL_SILENT)
 		return;
+	if (mode == FAKE_WAL_SLOW)
+		usleep(FAKE_WAL_SLOW_MS * 1000);
 	if (mode == FAKE_WAL_ERROR) {
 		e.message = "disk on fire";
 		env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
@@ -115,8 +118,23 @@ static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
 	if (nng_msg_alloc(&msg, 0) != 0 || nng_msg_append(msg, buf, len) != 0)
 		abort();
 	free(buf);
-	if (nng_sendmsg(fw->sock, msg, 0) != 0)
+	if (nng_sendmsg(fw->sock, msg, 0) != 0) {
 		nng_msg_free(msg);
+		return;
+	}
+	pthread_mutex_lock(&fw->mu);
+	fw->answered++;
+	pthread_mutex_unlock(&fw->mu);
+}
+
+size_t fake_wal_answered(struct fake_wal *fw)
+{
+	size_t n;
+
+	pthread_mutex_lock(&fw->mu);
+	n = fw->answered;
+	pthread_mutex_unlock(&fw->mu);
+	return n;
 }
 
 static void *fake_wal_main(void *arg)
@@ -389,8 +407,9 @@ int harness_fixture_down(struct helper_fixture *f)
 	fake_wal_stop(f->wal);
 	harness_rmdir(f->rundir);
 	free(f);
-	/* A clean stop: exit 0 after draining, or our SIGTERM itself. */
-	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+	/* A clean stop: exit 0 after draining, or our SIGTERM itself (pid
+	 * -1: the test stopped it and checked that itself). */
+	if (pid > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
 	    !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)) {
 		fprintf(stderr, "helper %d ended with status 0x%x\n", (int)pid,
 		        status);

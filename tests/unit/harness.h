@@ -14,7 +14,9 @@ enum fake_wal_mode {
 	FAKE_WAL_ACK,    /* WalAck for every append */
 	FAKE_WAL_ERROR,  /* Error "disk on fire" */
 	FAKE_WAL_SILENT, /* receives and never answers */
+	FAKE_WAL_SLOW,   /* WalAck, each FAKE_WAL_SLOW_MS after the request */
 };
+#define FAKE_WAL_SLOW_MS 300
 
 struct fake_wal;
 
@@ -22,6 +24,8 @@ struct fake_wal;
 struct fake_wal *fake_wal_start(const char *rundir);
 void fake_wal_set_mode(struct fake_wal *fw, enum fake_wal_mode mode);
 size_t fake_wal_count(struct fake_wal *fw);
+/* Requests answered so far (replies sent). */
+size_t fake_wal_answered(struct fake_wal *fw);
 /* Waits until at least n appends arrived: 0, or -1 after timeout_ms. */
 int fake_wal_wait_count(struct fake_wal *fw, size_t n, int timeout_ms);
 /* The i-th append received (valid until fake_wal_stop). */

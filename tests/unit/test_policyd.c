@@ -231,6 +231,31 @@ static void test_echo_bad_params(void **state)
 	envelope_free(e);
 }
 
+/* tool.result goes to walwriter after the answer. On SIGTERM policyd
+ * waits for its records still in flight before it exits, so a run's last
+ * results are in the WAL before the supervisor writes run.end. */
+static void test_sigterm_drains_results(void **state)
+{
+	struct helper_fixture *f = *state;
+	Autonomy__ToolResponse *r;
+	Envelope *e;
+	int status;
+
+	fake_wal_set_mode(f->wal, FAKE_WAL_SLOW);
+	e = call(f, "tool.echo", "{\"a\":1}");
+	r = tool_response(e);
+	assert_int_equal(r->outcome, AUTONOMY__OUTCOME__OUTCOME_ALLOW);
+	envelope_free(e);
+	/* the decision was answered; the result's ack is FAKE_WAL_SLOW_MS
+	 * away when the signal arrives */
+	assert_int_equal(fake_wal_answered(f->wal), 1);
+	status = harness_stop_helper(f->pid);
+	f->pid = -1;
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(fake_wal_count_kind(f->wal, "tool.result", NULL), 1);
+	assert_int_equal(fake_wal_answered(f->wal), 2);
+}
+
 static void test_wal_error_fails_closed(void **state)
 {
 	struct helper_fixture *f = *state;
@@ -437,6 +462,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_echo_allowed_and_recorded,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deny_recorded, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_sigterm_drains_results, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_http_get_runtime_deny, setup,
 	                                    teardown),
