@@ -35,6 +35,7 @@ const REQUIRED = [
   'datetime.toDate', 'datetime.toTime', 'duration()', 'duration_invalid', 'duration.toMilliseconds',
   'duration.toSeconds', 'duration.toMinutes', 'duration.toHours', 'duration.toDays', 'ext_ctor_dynamic',
   // data
+  'corner_expr', 'data_corner', 'json_unicode_escapes', 'whitespace_tabs_crlf', 'only_comments',
   'deep', 'deep_parens', 'deep_sum_chain', 'deep_and_chain', 'deep_if_chain', 'deep_record', 'deep_hierarchy', 'big_set',
   'hier_random', 'hier_chain', 'hier_deep_chain', 'hier_diamond', 'hier_flat', 'hier_cycle', 'entity_tags',
   'entity_not_in_store', 'parent_not_in_store', 'action_hierarchy', 'action_attrs', 'action_namespaced',

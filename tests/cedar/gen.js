@@ -668,6 +668,64 @@ function deepCondition(ctx, entities) {
   ])();
 }
 
+// ---------------------------------------------------------------- fixed corners
+// Hand-picked expressions at the edges of the semantics; some are parse
+// errors on purpose (then the whole case must fail on both sides).
+const CORNER_EXPRS = [
+  '007 == 7', '__cedar::X::"a" == principal', 'isIpv4(ip("1.1.1.1"))', '"1.1.1.1".ip().isIpv4()',
+  '{if: 1}["if"] == 1', '{true: 1, principal: 2}["principal"] == 2', 'principal.\u00e9 == 1',
+  '"e\\u{301}" == "\u00e9"', '"\u00e9" like "e*"', '"\u{1F600}x" like "*x"', '1 // comment\n == 1', 'context\t.n\r\n== 1',
+  '[[1, 2], [3]].contains([2, 1])', '[{a: 1}].contains({a: 1})', 'ip("10.1.2.3/8") == ip("10.0.0.0/8")',
+  'ip("::1") == ip("0:0:0:0:0:0:0:1")', 'ip("1.2.3.4") == ip("1.2.3.4/32")', 'decimal("1.0") == decimal("1.00")',
+  'datetime("2024-01-01T00:00:00Z") == datetime("2024-01-01")', 'duration("60s") == duration("1m")',
+  'datetime("2024-01-01").durationSince(datetime("2023-01-01")).toDays() == 365', '10 / 2 == 5', '10 % 3 == 1',
+  '9223372036854775807 * -1 == -9223372036854775807', '(-9223372036854775807 - 1) * -1 > 0',
+  '-(-9223372036854775807 - 1) > 0', '-9223372036854775808 * 1 < 0', '3037000500 * 3037000500 > 0',
+  '-3037000500 * 3037000500 < 0', '"" like ""', '"" like "*"', '"a" like ""', '"**" like "\\*\\*"', '"a\\\\b" like "a\\\\*"',
+  'principal.getTag("t1") + 1 > 0', 'resource in []', 'action in [action]', 'context == {}', '[] == []', '{} == {}',
+  '[1, 1, 2] == [2, 1]', 'if true then 1 else "a" == 1', 'ip("::1").isInRange(ip("1.2.3.0/24"))',
+  'ip("1.2.3.4").isInRange(ip("::/0"))', 'ip("127.0.0.1/8").isLoopback()', 'ip("::1/127").isLoopback()',
+  'ip("ff00::/7").isMulticast()', 'ip("224.0.0.0/3").isMulticast()',
+  'datetime("2024-01-01").offset(duration("-1d")).toDate() == datetime("2023-12-31")',
+  'datetime("1969-12-31T23:59:59.999Z").toDate() == datetime("1969-12-31")',
+  'datetime("1969-12-31T23:59:59.999Z").toTime() == duration("86399999ms")', 'duration("-1ms").toSeconds() == 0',
+  'duration("-1d1h").toDays() == -1', 'duration("-1d-1h").toHours() == -25', 'decimal("-0.0001").lessThan(decimal("0.0"))',
+  'principal has "a b" && principal["a b"] like "*"', 'context.ss.containsAny([])', '[].containsAll([])',
+  '[].containsAny([])', 'principal.n', 'principal.r.e.r.e.n == 1', 'principal == Action::"view"',
+  'principal is Action', 'action is Action', 'action is Ns::Action in Ns::Action::"all"', 'context is Action',
+  '"a" == "a" == true', '!(1 == 1) == false', '-1 - -1 == 0', '- 1 == -1', '--9223372036854775808 == 0',
+  '-  9223372036854775808 < 0', 'if 1 == 1 then true else 1 + "a"', 'principal in principal.es',
+  'principal.es.contains(principal)', 'User::"alice" in [User::"alice"]', 'Ghost::"x" in Ghost::"x"',
+  'principal has r.e.r', 'context has nested.r.e', 'context.nested.list.contains({n: 42, s: "n", b: false})',
+  'datetime("2024-02-29").offset(duration("365d")) == datetime("2025-02-28")', 'duration("1d") > duration("23h59m59s999ms")',
+  'datetime("2024-01-01T00:00:00+2359") < datetime("2024-01-01")', 'ip("0.0.0.0/33").isIpv4()', 'ip("1.2.3.4/0") == ip("5.6.7.8/0")',
+  'decimal("922337203685477.5807").greaterThan(decimal("-922337203685477.5808"))', '"\\u{10FFFF}" != ""',
+  '"\\x41" == "A"', '"\\u{D800}" == ""', '"\\u{}" == ""', '"\\u{000041}" == "A"', '"\\u{1234567}" == ""', 'principal.hasTag(1)',
+  'principal.getTag("e").n == 1', '[principal, resource].containsAll([resource])', 'if principal has n then principal.n > 0 else false',
+];
+
+// data corners applied to the generated case; each may make it a failure
+const DATA_CORNERS = [
+  ['entity_unknown_field', (c) => { if (c.entities.length) c.entities[0].foo = 1; }],
+  ['entity_missing_attrs', (c) => { if (c.entities.length) delete c.entities[0].attrs; }],
+  ['entity_missing_parents', (c) => { if (c.entities.length) delete c.entities[0].parents; }],
+  ['json_negative_zero', (c) => { c.context.z = new RawNum('-0'); }],
+  ['json_exponent', (c) => { c.context.z = new RawNum(pick(['1e2', '1E2', '-0.0', '10.0'])); }],
+  ['json_extn_extra_key', (c) => { c.context.z = { __extn: { fn: 'ip', arg: '1.2.3.4', x: 1 } }; }],
+  ['json_extn_no_arg', (c) => { c.context.z = { __extn: { fn: 'ip' } }; }],
+  ['json_entity_extra_key', (c) => { c.context.z = { __entity: { type: 'User', id: 'alice' }, x: 1 }; }],
+  ['json_entity_escape_bad', (c) => { c.context.z = { __entity: { type: 'User' } }; }],
+  ['json_parent_not_uid', (c) => { if (c.entities.length) c.entities[0].parents = [1]; }],
+  ['json_tag_null', (c) => { if (c.entities.length) c.entities[0].tags = { t1: null }; }],
+  ['json_uid_number_id', (c) => { c.principal = { type: 'User', id: 1n }; }],
+  ['json_context_extn', (c) => { c.context = { __extn: { fn: 'decimal', arg: '1.0' } }; }],
+  ['json_context_entity', (c) => { c.context = { __entity: { type: 'User', id: 'alice' } }; }],
+  ['json_set_of_sets', (c) => { c.context.z = [[1, 2], [], [[3n]]]; }],
+  ['json_empty_key', (c) => { c.context[''] = true; }],
+  ['json_big_negative', (c) => { c.context.n = new RawNum('-9223372036854775809'); }],
+  ['json_action_parent_user', (c) => { c.entities.push({ uid: { type: 'Action', id: 'odd' }, attrs: {}, parents: [{ type: 'User', id: 'alice' }] }); }],
+];
+
 // ---------------------------------------------------------------- broken input
 
 const MUTATIONS = [
@@ -712,7 +770,7 @@ function genCase(seed, i) {
   const context = buildContext();
 
   const c = { id: `s${seed}-${i}` };
-  const np = wpick([[1, 0], [4, 1], [4, 2], [3, 3], [1, 5]]);
+  const np = wpick([[1, 0], [4, 1], [4, 2], [3, 3], [1, 5], [0.3, 12]]);
   const pol = [];
   for (let k = 0; k < np; k++) pol.push(policyText(null));
   if (!np) tag('no_static_policies');
@@ -768,11 +826,17 @@ function genCase(seed, i) {
     else if (pol.length) { const k = int(0, pol.length - 1); pol[k] = f(pol[k]); }
     else pol.push(f(policyText(null)));
   }
+  if (kind !== 'broken' && chance(0.08)) {
+    tag('corner_expr');
+    pol.push((chance(0.8) ? 'permit' : 'forbid') + '(principal, action, resource) when { ' + pick(CORNER_EXPRS) + ' };');
+  }
   if (kind !== 'broken' && chance(0.05)) {
     tag('deep');
     pol.push((chance(0.8) ? 'permit' : 'forbid') + '(principal, action, resource) when { ' + deepCondition(context, entities) + ' };');
   }
   c.policies = pol.join(pick(['\n', '\n\n', ' ']));
+  if (chance(0.03)) { tag('whitespace_tabs_crlf'); c.policies = c.policies.replace(/\n/g, '\r\n').replace(/ \(/g, '\t('); }
+  if (chance(0.01)) { tag('only_comments'); c.policies = '// nothing here\n  // at all\n'; }
   if (templates) {
     c.templates = {};
     for (const [k, v] of Object.entries(templates)) c.templates[k] = v.text;
@@ -784,6 +848,12 @@ function genCase(seed, i) {
   c.resource = uidJson(G.resource);
   if (chance(0.005)) { tag('request_bad_type_name'); G.brokenInput = true; c.principal = { type: 'Bad Type', id: 'x' }; }
   c.context = context;
+  if (chance(0.03) && c.context && !Array.isArray(c.context)) {
+    const [name, f] = pick(DATA_CORNERS);
+    tag('data_corner'); tag('data_corner:' + name);
+    f(c);
+  }
+  if (chance(0.03)) { tag('json_unicode_escapes'); G.asciiJson = true; }
   if (G.brokenInput) tag('broken_input');
   c.kind = kind;
   c.tags = [...TAGS].sort();
@@ -792,12 +862,17 @@ function genCase(seed, i) {
 
 // ---------------------------------------------------------------- output
 
-function ser(v) {
+function jstr(s, ascii) {
+  const j = JSON.stringify(s);
+  return ascii ? j.replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0')) : j;
+}
+function ser(v, ascii = false) {
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof RawNum) return v.s;
+  if (typeof v === 'string') return jstr(v, ascii);
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return '[' + v.map(ser).join(',') + ']';
-  return '{' + Object.entries(v).map(([k, x]) => JSON.stringify(k) + ':' + ser(x)).join(',') + '}';
+  if (Array.isArray(v)) return '[' + v.map((x) => ser(x, ascii)).join(',') + ']';
+  return '{' + Object.entries(v).map(([k, x]) => jstr(k, ascii) + ':' + ser(x, ascii)).join(',') + '}';
 }
 
 async function main() {
@@ -819,7 +894,7 @@ async function main() {
     if (process.stdout.write(s)) res(); else process.stdout.once('drain', res);
   });
   for (let i = start; i < start + count; i++) {
-    out.push(ser(genCase(seed, i)));
+    { const c = genCase(seed, i); out.push(ser(c, G.asciiJson)); }
     if (out.length >= 500) await flush();
   }
   if (out.length) await flush();
