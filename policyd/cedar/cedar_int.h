@@ -152,6 +152,8 @@ const char *cval_kind_name(const struct cval *v);
 /* Names: "A::B::C", each part an identifier that is not reserved. */
 bool cedar_ident_reserved(const char *s, size_t n);
 bool cedar_name_valid(const char *s, size_t n);
+/* "Action" or "<namespace>::Action": the types of actions */
+bool cedar_type_is_action(const struct cstr *type);
 
 /* ---- extension functions -------------------------------------------- */
 

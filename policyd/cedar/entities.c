@@ -357,6 +357,18 @@ static int load_entity(struct cedar_entities *es, struct json_conv *cv,
 		                   &e->parents[i]) < 0)
 			return -1;
 	e->n_parents = uniq_uids(e->parents, np);
+	if (cedar_type_is_action(e->uid->type))
+		for (uint32_t i = 0; i < e->n_parents; i++)
+			if (!cedar_type_is_action(e->parents[i]->type)) {
+				char b[160];
+
+				cuid_format(e->parents[i], b, sizeof(b));
+				return jfail(
+				    cv,
+				    "an action has a non-action parent "
+				    "`%s`",
+				    b);
+			}
 	return 0;
 }
 
@@ -462,7 +474,8 @@ static int compute_ancestors(struct cedar_entities *es, struct cedar_diag *d)
 				         "out of memory");
 				goto out;
 			}
-			memcpy(e->anc, buf, e->n_anc * sizeof(*buf));
+			if (e->n_anc > 0)
+				memcpy(e->anc, buf, e->n_anc * sizeof(*buf));
 			state[e - es->list] = BLACK;
 			sp--;
 		}

@@ -1860,20 +1860,12 @@ static bool scope_rhs(struct parser *p, struct cscope *sc, struct cexpr *e,
 	return false;
 }
 
-static bool action_type(const struct cuid *u)
-{
-	const struct cstr *t = u->type;
-
-	return (t->len == 6 && memcmp(t->s, "Action", 6) == 0) ||
-	       (t->len > 8 && memcmp(t->s + t->len - 8, "::Action", 8) == 0);
-}
-
 static bool check_action_uid(struct parser *p, const struct cexpr *at,
                              const struct cuid *u)
 {
 	char b[160];
 
-	if (action_type(u))
+	if (cedar_type_is_action(u->type))
 		return true;
 	cuid_format(u, b, sizeof(b));
 	fail_node(p, at,

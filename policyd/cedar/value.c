@@ -448,6 +448,12 @@ bool cedar_name_valid(const char *s, size_t n)
 	}
 }
 
+bool cedar_type_is_action(const struct cstr *t)
+{
+	return (t->len == 6 && memcmp(t->s, "Action", 6) == 0) ||
+	       (t->len > 8 && memcmp(t->s + t->len - 8, "::Action", 8) == 0);
+}
+
 /* ---- rendering ------------------------------------------------------ */
 
 struct out {

@@ -258,6 +258,21 @@ static void test_entity_refusals(void **state)
 	        " {\"uid\": {\"type\": \"U\", \"id\": \"c\"}, \"attrs\": {}, "
 	        "\"parents\": [{\"type\": \"U\", \"id\": \"a\"}]}]",
 	        NULL, -2, "cycle");
+	/* an action's parents must be actions */
+	refused("[{\"uid\": {\"type\": \"Ns::Action\", \"id\": \"a\"}, "
+	        "\"attrs\": {}, \"parents\": [{\"type\": \"User\", \"id\": "
+	        "\"u\"}]}]",
+	        NULL, -2, "non-action parent");
+	assert_int_equal(
+	    tc_eval("Action::\"a\" in Ns::Action::\"b\" && User::\"u\" in "
+	            "Action::\"a\"",
+	            "[{\"uid\": {\"type\": \"Action\", \"id\": \"a\"}, "
+	            "\"attrs\": {}, \"parents\": [{\"type\": \"Ns::Action\", "
+	            "\"id\": \"b\"}]}, {\"uid\": {\"type\": \"User\", \"id\": "
+	            "\"u\"}, \"attrs\": {}, \"parents\": [{\"type\": "
+	            "\"Action\", \"id\": \"a\"}]}]",
+	            NULL),
+	    TC_TRUE);
 	refused(
 	    "[{\"uid\": {\"type\": \"Bad Type\", \"id\": \"a\"}, \"attrs\": "
 	    "{}, \"parents\": []}]",
