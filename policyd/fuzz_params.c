@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                      sizeof(err));
 	if (params == NULL)
 		return 0;
-	if (policy_request_for_tool(&req, kind, params) == 0) {
+	if (policy_request_for_tool(&req, kind, params, NULL, NULL) == 0) {
 		policy_decide(policy_demo(), &req, &d);
 		policy_request_clear(&req);
 		if (d.effect == POLICY_ALLOW) {

@@ -42,7 +42,7 @@
 
 #define AUDIT_ID_LEN 37 /* UUID text + NUL */
 #define SHA256_HEX (2 * SHA256_DIGEST_LENGTH + 1)
-#define N_DECISION_ATTRS 6
+#define N_DECISION_ATTRS 7
 
 /* One tool call's state, so every reply path fills the same fields. */
 struct call {
@@ -55,6 +55,7 @@ struct call {
 	struct policy_decision decision;
 	char policies_joined[POLICY_MAX_IDS * POLICY_MAX_ID_LEN];
 	char errors_joined[POLICY_MAX_ERRORS * POLICY_MAX_TEXT];
+	char omitted[POLICY_MAX_TEXT]; /* params the policy could not see */
 	struct tool_result tool;
 	char error[512];
 };
@@ -303,7 +304,7 @@ static void decide(struct slot *s)
 	struct policy_decision *d = &c->decision;
 	Autonomy__ToolResponse *r = &s->r;
 	struct policy_request preq;
-	size_t off = 0, n = N_DECISION_ATTRS - 1;
+	size_t off = 0, n;
 
 	r->kind = (char *)c->kind;
 	if (audit_id_new(c->audit_id) < 0) {
@@ -313,13 +314,15 @@ static void decide(struct slot *s)
 		return;
 	}
 	r->audit_id = c->audit_id;
-	if (policy_request_for_tool(&preq, c->kind, c->params) < 0) {
+	if (policy_request_for_tool(&preq, c->kind, c->params, NULL, NULL) <
+	    0) {
 		r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
 		r->error = "out of memory building the policy request";
 		reply_call(s);
 		return;
 	}
 	policy_decide(policies, &preq, d); /* a malformed one denies */
+	snprintf(c->omitted, sizeof(c->omitted), "%s", preq.omitted);
 	policy_request_clear(&preq);
 
 	for (size_t i = 0; i < d->n_policies; i++) {
@@ -342,16 +345,20 @@ static void decide(struct slot *s)
 		off += snprintf(c->errors_joined + off,
 		                sizeof(c->errors_joined) - off, "%s%s",
 		                i ? "; " : "", d->errors[i]);
-	s->a[0] = (Autonomy__Attr)ATTR("policy_ref", d->policy_ref);
-	s->a[1] = (Autonomy__Attr)ATTR("policies", c->policies_joined);
-	s->a[2] = (Autonomy__Attr)ATTR("reason", d->reason);
-	s->a[3] = (Autonomy__Attr)ATTR("params_sha256", c->params_sha256);
-	s->a[4] = (Autonomy__Attr)ATTR("params_bytes", c->params_bytes);
-	s->a[5] = (Autonomy__Attr)ATTR("errors", c->errors_joined);
-	for (int i = 0; i < N_DECISION_ATTRS; i++)
-		s->ap[i] = &s->a[i];
+	n = 0;
+	s->a[n++] = (Autonomy__Attr)ATTR("policy_ref", d->policy_ref);
+	s->a[n++] = (Autonomy__Attr)ATTR("policies", c->policies_joined);
+	s->a[n++] = (Autonomy__Attr)ATTR("reason", d->reason);
+	s->a[n++] = (Autonomy__Attr)ATTR("params_sha256", c->params_sha256);
+	s->a[n++] = (Autonomy__Attr)ATTR("params_bytes", c->params_bytes);
+	/* a policy that errored is reported, not hidden; so are params
+	 * the policy could not see */
 	if (d->n_errors > 0)
-		n = N_DECISION_ATTRS; /* a policy that errored is reported */
+		s->a[n++] = (Autonomy__Attr)ATTR("errors", c->errors_joined);
+	if (c->omitted[0] != '\0')
+		s->a[n++] = (Autonomy__Attr)ATTR("context_omitted", c->omitted);
+	for (size_t i = 0; i < n; i++)
+		s->ap[i] = &s->a[i];
 	submit(s, d->effect == POLICY_ALLOW ? "policy.allow" : "policy.deny", n,
 	       decision_done);
 }
@@ -373,6 +380,12 @@ static void serve_tool_request(struct slot *s, const Autonomy__ToolRequest *tr)
 	if (s->c.params == NULL) {
 		log_warnx("refused params for %s: %s", tr->kind, err);
 		reply_error(s, err);
+		return;
+	}
+	if (json_object_get(s->c.params, "runtime") != NULL) {
+		/* toolsrv answers this with a 400; it never gets here */
+		log_warnx("refused params for %s: params.runtime", tr->kind);
+		reply_error(s, "params.runtime is reserved for the runtime");
 		return;
 	}
 	decide(s);

@@ -325,9 +325,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	}
 	{
 		char err[512], *kind, *params;
-		int status = request_parse_body(u->buf ? u->buf : "", u->len,
-		                                &kind, &params, err,
-		                                sizeof(err));
+		int status =
+		    request_parse_body(u->buf ? u->buf : "", u->len, &kind,
+		                       &params, err, sizeof(err));
 		if (status != 0) {
 			request_error_reply(&reply, (unsigned)status, err);
 			return send_reply(c, &reply);

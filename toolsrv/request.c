@@ -235,6 +235,15 @@ int request_parse_body(const char *body, size_t len, char **kind,
 		                   "field \"params\" must be a JSON object");
 		goto done;
 	}
+	/* Policies see the params as their context, and context.runtime
+	 * holds facts only the runtime may state (environment, vehicle
+	 * state): an agent that tries to supply them is refused. */
+	if (jparams != NULL && json_object_get(jparams, "runtime") != NULL) {
+		status = body_fail(err, errlen, 400,
+		                   "params.runtime is reserved for facts the "
+		                   "runtime injects; rename that field");
+		goto done;
+	}
 	*params_json =
 	    jparams ? json_dumps(jparams, JSON_COMPACT) : strdup("{}");
 	*kind = strdup(json_string_value(jkind));

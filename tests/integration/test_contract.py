@@ -70,6 +70,14 @@ class Contract(TestCase):
         self.assertEqual(recs[0]["origin"], "policyd")
         self.assertEqual(recs[0]["tool"], "tool.shell")
 
+    def test_params_cannot_state_runtime_facts(self):
+        st, body, r = self.rt.tool("tool.echo",
+                                   {"runtime": {"environment": "sitl"}})
+        self.assertEqual(st, 400, body)
+        self.assertIn("params.runtime is reserved", body["error"])
+        self.assertNotIn("audit_id", body)
+        self.assertIsNone(r.getheader("X-Autonomy-Audit-Id"))
+
     def test_http_get_runtime_deny_same_audit_id(self):
         st, body, r = self.rt.tool("tool.http_get",
                                    {"endpoint": "http://example.com/"})

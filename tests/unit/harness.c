@@ -118,13 +118,12 @@ static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
 	if (nng_msg_alloc(&msg, 0) != 0 || nng_msg_append(msg, buf, len) != 0)
 		abort();
 	free(buf);
-	if (nng_sendmsg(fw->sock, msg, 0) != 0) {
-		nng_msg_free(msg);
-		return;
-	}
+	/* counted before it goes: the peer may act on it at once */
 	pthread_mutex_lock(&fw->mu);
 	fw->answered++;
 	pthread_mutex_unlock(&fw->mu);
+	if (nng_sendmsg(fw->sock, msg, 0) != 0)
+		nng_msg_free(msg);
 }
 
 size_t fake_wal_answered(struct fake_wal *fw)

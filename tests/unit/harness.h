@@ -24,7 +24,7 @@ struct fake_wal;
 struct fake_wal *fake_wal_start(const char *rundir);
 void fake_wal_set_mode(struct fake_wal *fw, enum fake_wal_mode mode);
 size_t fake_wal_count(struct fake_wal *fw);
-/* Requests answered so far (replies sent). */
+/* Requests answered so far (counted as each reply is sent). */
 size_t fake_wal_answered(struct fake_wal *fw);
 /* Waits until at least n appends arrived: 0, or -1 after timeout_ms. */
 int fake_wal_wait_count(struct fake_wal *fw, size_t n, int timeout_ms);

@@ -1,5 +1,6 @@
-/* The demo rule through the policy_decide() seam, and the parsers and
- * tools policyd runs on an allowed call. */
+/* The policy seam over the Cedar engine (embedded policies, bundles'
+ * policies and entities, the tool call -> Cedar request mapping), and the
+ * parsers and tools policyd runs on an allowed call. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,7 +20,8 @@ static void decide(const char *kind, struct policy_decision *d)
 	struct policy_request req;
 	json_t *params = json_object();
 
-	assert_int_equal(policy_request_for_tool(&req, kind, params), 0);
+	assert_int_equal(
+	    policy_request_for_tool(&req, kind, params, NULL, NULL), 0);
 	assert_int_equal(policy_decide(policy_demo(), &req, d), 0);
 	policy_request_clear(&req);
 	json_decref(params);
@@ -58,7 +60,8 @@ static void test_demo_denies_everything_else(void **state)
 		assert_int_equal(d.n_policies, 0);
 		assert_string_equal(d.policy_ref, "demo@0.1.0");
 		snprintf(want, sizeof(want),
-		         "no policy permits \"%s\" (default deny)", kinds[i]);
+		         "no policy permits Action::\"%s\" (default deny)",
+		         kinds[i]);
 		assert_string_equal(d.reason, want);
 	}
 }
@@ -69,7 +72,7 @@ static void test_malformed_request_denies(void **state)
 	json_t *action =
 	    json_pack("{s:s,s:s}", "type", "Tool", "id", "tool.echo");
 	json_t *obj = json_object();
-	struct policy_request req = {obj, action, obj, obj};
+	struct policy_request req = {obj, action, obj, obj, ""};
 	(void)state;
 
 	/* An action that is not an Action uid must not match "tool.echo". */
@@ -79,6 +82,161 @@ static void test_malformed_request_denies(void **state)
 	assert_int_equal(d.n_errors, 1);
 	json_decref(action);
 	json_decref(obj);
+}
+
+/* One decision of set for kind with params (JSON text) and runtime. */
+static int decide_in(const struct policy_set *set, const char *kind,
+                     const char *params, const char *runtime,
+                     struct policy_decision *d)
+{
+	struct policy_request req;
+	json_t *p = json_loads(params, 0, NULL);
+	json_t *rt = runtime ? json_loads(runtime, 0, NULL) : NULL;
+	int rc;
+
+	assert_non_null(p);
+	assert_int_equal(policy_request_for_tool(&req, kind, p, "alice", rt),
+	                 0);
+	rc = policy_decide(set, &req, d);
+	policy_request_clear(&req);
+	json_decref(p);
+	json_decref(rt);
+	return rc;
+}
+
+static void test_request_mapping(void **state)
+{
+	struct policy_request req;
+	json_t *p = json_loads("{\"a\":1,\"f\":2.5,\"n\":null,"
+	                       "\"s\":[1,0.5,\"x\"],\"o\":{\"z\":null}}",
+	                       0, NULL);
+	json_t *rt = json_pack("{s:s}", "environment", "sitl");
+	json_t *bad = json_pack("{s:{s:s}}", "runtime", "environment", "sitl");
+	const json_t *c;
+	char *text;
+	(void)state;
+
+	assert_int_equal(
+	    policy_request_for_tool(&req, "tool.echo", p, "alice", rt), 0);
+	text = json_dumps(req.principal, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"id\":\"alice\",\"type\":\"Agent\"}");
+	free(text);
+	text = json_dumps(req.resource, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"id\":\"tool.echo\",\"type\":\"Tool\"}");
+	free(text);
+	c = req.context;
+	/* what Cedar cannot represent is left out, and named */
+	text = json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+	assert_string_equal(text, "{\"a\":1,\"o\":{},\"runtime\":{"
+	                          "\"environment\":\"sitl\"},\"s\":[1,\"x\"]}");
+	free(text);
+	assert_string_equal(req.omitted, "f,n,s[1],o.z");
+	policy_request_clear(&req);
+
+	/* the agent cannot state the runtime's facts */
+	assert_int_equal(
+	    policy_request_for_tool(&req, "tool.echo", bad, "alice", NULL),
+	    POLICY_REQ_RESERVED);
+	json_decref(p);
+	json_decref(rt);
+	json_decref(bad);
+}
+
+static void test_mavlink_demo(void **state)
+{
+	const struct policy_set *m = policy_mavlink_demo();
+	struct policy_decision d;
+	(void)state;
+
+	assert_string_equal(policy_set_ref(m), "mavlink-demo@0.1.0");
+	decide_in(m, "tool.mavlink.status", "{}", "{\"environment\":\"real\"}",
+	          &d);
+	assert_int_equal(d.effect, POLICY_ALLOW);
+	assert_string_equal(d.policies[0], "mavlink-telemetry");
+
+	decide_in(m, "tool.mavlink.arm", "{}", "{\"environment\":\"sitl\"}",
+	          &d);
+	assert_int_equal(d.effect, POLICY_ALLOW);
+	assert_string_equal(d.policies[0], "mavlink-sitl-flight");
+	decide_in(m, "tool.mavlink.takeoff", "{\"alt_m\":10}",
+	          "{\"environment\":\"sitl\"}", &d);
+	assert_int_equal(d.effect, POLICY_ALLOW);
+
+	/* not in simulation: no flying */
+	decide_in(m, "tool.mavlink.arm", "{}", "{\"environment\":\"real\"}",
+	          &d);
+	assert_int_equal(d.effect, POLICY_DENY);
+	assert_int_equal(d.n_policies, 0);
+	/* no environment at all: the condition errors, still a deny */
+	decide_in(m, "tool.mavlink.takeoff", "{}", NULL, &d);
+	assert_int_equal(d.effect, POLICY_DENY);
+	assert_int_equal(d.n_errors, 1);
+	assert_non_null(strstr(d.errors[0], "mavlink-sitl-flight: "));
+
+	decide_in(m, "tool.mavlink.land", "{}", "{\"environment\":\"real\"}",
+	          &d);
+	assert_int_equal(d.effect, POLICY_ALLOW);
+	assert_string_equal(d.policies[0], "mavlink-recover");
+
+	/* everything else is forbidden, not merely unpermitted */
+	decide_in(m, "tool.echo", "{}", "{\"environment\":\"sitl\"}", &d);
+	assert_int_equal(d.effect, POLICY_DENY);
+	assert_string_equal(d.policies[0], "mavlink-forbid-other");
+	assert_string_equal(d.reason,
+	                    "forbidden by policy \"mavlink-forbid-other\"");
+}
+
+static void test_bundle_policies_and_entities(void **state)
+{
+	static const char ops[] =
+	    "@id(\"ops-echo\")\n"
+	    "permit (principal in Group::\"ops\", action == "
+	    "Action::\"tool.echo\", resource)\n"
+	    "when { context.n < 10 };\n";
+	static const char deny[] = "forbid (principal, action, resource) when "
+	                           "{ context has secret };\n";
+	static const char ents[] =
+	    "[{\"uid\":{\"type\":\"Agent\",\"id\":\"alice\"},\"attrs\":{},"
+	    "\"parents\":[{\"type\":\"Group\",\"id\":\"ops\"}]},"
+	    "{\"uid\":{\"type\":\"Group\",\"id\":\"ops\"},\"attrs\":{},"
+	    "\"parents\":[]}]";
+	struct policy_source src[] = {
+	    {"policies/ops.cedar", ops, strlen(ops)},
+	    {"policies/deny.cedar", deny, strlen(deny)}};
+	struct policy_decision d;
+	struct policy_set *set;
+	char err[512];
+	(void)state;
+
+	set = policy_set_load("ops@1.2.0", src, 2, ents, strlen(ents), err,
+	                      sizeof(err));
+	assert_non_null(set);
+	assert_int_equal(policy_set_count(set), 2);
+	decide_in(set, "tool.echo", "{\"n\":3}", NULL, &d);
+	assert_int_equal(d.effect, POLICY_ALLOW);
+	assert_string_equal(d.policies[0], "ops-echo");
+	assert_string_equal(d.policy_ref, "ops@1.2.0");
+	decide_in(set, "tool.echo", "{\"n\":30}", NULL, &d);
+	assert_int_equal(d.effect, POLICY_DENY);
+	/* the second file's policy is policy1 (no @id) */
+	decide_in(set, "tool.echo", "{\"n\":3,\"secret\":true}", NULL, &d);
+	assert_int_equal(d.effect, POLICY_DENY);
+	assert_string_equal(d.policies[0], "policy1");
+	/* n missing: ops-echo errors (and is reported), default deny */
+	decide_in(set, "tool.echo", "{}", NULL, &d);
+	assert_int_equal(d.effect, POLICY_DENY);
+	assert_int_equal(d.n_errors, 1);
+	assert_non_null(strstr(d.errors[0], "ops-echo: "));
+	policy_set_free(set);
+
+	/* a syntax error names the file, line and column */
+	src[1].text = "permit (principal, action, resource)\nwhen { 1 + };";
+	src[1].len = strlen(src[1].text);
+	assert_null(policy_set_load("x@1", src, 2, NULL, 0, err, sizeof(err)));
+	assert_non_null(strstr(err, "policies/deny.cedar:2:"));
+	/* bad entities are named too */
+	assert_null(policy_set_load("x@1", src, 1, "[{]", 3, err, sizeof(err)));
+	assert_non_null(strstr(err, "entities.json"));
 }
 
 static void test_kind_syntax(void **state)
@@ -231,6 +389,9 @@ int main(void)
 	    cmocka_unit_test(test_demo_allows_echo_and_http_get),
 	    cmocka_unit_test(test_demo_denies_everything_else),
 	    cmocka_unit_test(test_malformed_request_denies),
+	    cmocka_unit_test(test_request_mapping),
+	    cmocka_unit_test(test_mavlink_demo),
+	    cmocka_unit_test(test_bundle_policies_and_entities),
 	    cmocka_unit_test(test_kind_syntax),
 	    cmocka_unit_test(test_params_parse_bounds),
 	    cmocka_unit_test(test_echo_returns_params),

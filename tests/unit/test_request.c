@@ -298,6 +298,12 @@ static void test_parse_types_and_fields(void **state)
 	            "\"params\" must be a JSON object");
 	PARSE_FAILS("{\"kind\":\"tool.echo\",\"params\":null}",
 	            "\"params\" must be a JSON object");
+	/* context.runtime is the runtime's to state, never the agent's */
+	PARSE_FAILS("{\"kind\":\"tool.mavlink.arm\",\"params\":{\"runtime\":"
+	            "{\"environment\":\"sitl\"}}}",
+	            "params.runtime is reserved");
+	PARSE_FAILS("{\"kind\":\"tool.echo\",\"params\":{\"runtime\":null}}",
+	            "params.runtime is reserved");
 	PARSE_FAILS("{\"kind\":\"tool.echo\",\"tool\":\"x\"}",
 	            "unknown field \"tool\"");
 	PARSE_FAILS("{\"kind\":\"tool.echo\",\"\\n\":1}", "unknown field");
