@@ -13,6 +13,11 @@ pkgs=(
   clang libclang-rt-14-dev
 )
 
+# The Cedar differential tests run the reference (npm @cedar-policy/
+# cedar-wasm) in Node.js: Debian's nodejs and npm unless a node exists.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+  pkgs+=(nodejs npm)
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
