@@ -22,7 +22,7 @@ for (;;) {
                                   entities: w.entities});
   const b = process.hrtime.bigint();
   if (ans.type !== 'success') { console.error(JSON.stringify(ans)); process.exit(1); }
-  if (n < w.requests.length && ans.response.decision === 'allow') allow++;
+  if (n < 100 && ans.response.decision === 'allow') allow++;
   lat.push(Number(b - a) / 1000);
   n++;
   if (b >= end) break;
@@ -31,4 +31,4 @@ const total = Number(process.hrtime.bigint() - t0) / 1e9;
 lat.sort((x, y) => x - y);
 const q = p => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
 console.log(`decisions=${n} secs=${total.toFixed(2)} per_s=${Math.round(n / total)} ` +
-            `p50_us=${q(0.5).toFixed(1)} p99_us=${q(0.99).toFixed(1)} allow_first_pass=${allow}`);
+            `p50_us=${q(0.5).toFixed(1)} p99_us=${q(0.99).toFixed(1)} allow_first_100=${allow}`);
