@@ -10,6 +10,13 @@ echo "== release build: unit + integration tests"
 bash scripts/build.sh
 meson test -C build --print-errorlogs --num-processes 2
 
+echo "== Cedar: harness self-test, differential test, integration tests"
+# The reference is npm @cedar-policy/cedar-wasm (tests/cedar/package.json).
+bash tests/cedar/setup.sh
+bash tests/cedar/selftest.sh
+bash tests/cedar/diff.sh build/policyd/cedar/cedar_batch "${CEDAR_DIFF_CASES:-5000}" 1
+bash tests/cedar/integration.sh build/policyd/cedar/cedar_batch
+
 echo "== ASan+UBSan build: unit tests"
 [ -f build-asan/build.ninja ] ||
   CC=clang meson setup build-asan -Db_sanitize=address,undefined \
@@ -19,13 +26,16 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --suite unit --print-errorlogs --num-processes 2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  bash tests/cedar/diff.sh build-asan/policyd/cedar/cedar_batch 2000 2
 
 echo "== libFuzzer targets"
 [ -f build-fuzz/build.ninja ] ||
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null
 ninja -C build-fuzz
 secs=${FUZZ_SECONDS:-30}
-for f in $(find build-fuzz -maxdepth 2 -type f -name 'fuzz_*' -perm -u+x | sort); do
+for f in $(find build-fuzz -maxdepth 3 -type f -name 'fuzz_*' -perm -u+x | sort); do
   name=$(basename "$f")
   corpus=build-fuzz/corpus/$name
   mkdir -p "$corpus"
