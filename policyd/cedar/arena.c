@@ -19,6 +19,7 @@ struct arena_chunk {
 void arena_init(struct arena *a, size_t limit)
 {
 	a->head = NULL;
+	a->spare = NULL;
 	a->used = 0;
 	a->limit = limit;
 }
@@ -47,14 +48,20 @@ void *arena_alloc(struct arena *a, size_t n)
 		return NULL;
 	n = (n + ALIGN - 1) & ~(ALIGN - 1);
 	if (c == NULL || c->size - c->off < n) {
-		size = c == NULL ? CHUNK_MIN : c->size * 2;
-		if (size < n)
-			size = n;
-		if (size > a->limit + ALIGN)
-			size = a->limit + ALIGN;
-		c = chunk_new(size);
-		if (c == NULL)
-			return NULL;
+		if (a->spare != NULL && a->spare->size >= n) {
+			c = a->spare;
+			a->spare = NULL;
+			c->off = 0;
+		} else {
+			size = c == NULL ? CHUNK_MIN : c->size * 2;
+			if (size < n)
+				size = n;
+			if (size > a->limit + ALIGN)
+				size = a->limit + ALIGN;
+			c = chunk_new(size);
+			if (c == NULL)
+				return NULL;
+		}
 		c->next = a->head;
 		a->head = c;
 	}
@@ -71,20 +78,26 @@ void arena_mark(const struct arena *a, struct arena_mark *m)
 	m->used = a->used;
 }
 
-/* Frees what was allocated since the mark; chunks added since are kept
- * only if the mark's chunk was NULL (then the newest one stays). */
+/* Keeps the largest chunk given back for the next allocation, so a
+ * request that outgrows its chunk once does not malloc every time. */
+static void give_back(struct arena *a, struct arena_chunk *c)
+{
+	if (a->spare == NULL || a->spare->size < c->size) {
+		free(a->spare);
+		a->spare = c;
+	} else {
+		free(c);
+	}
+}
+
+/* Frees what was allocated since the mark. */
 void arena_release(struct arena *a, const struct arena_mark *m)
 {
 	while (a->head != m->head) {
 		struct arena_chunk *c = a->head;
 
-		if (m->head == NULL && c->next == NULL) {
-			c->off = 0;
-			a->used = m->used;
-			return;
-		}
 		a->head = c->next;
-		free(c);
+		give_back(a, c);
 	}
 	if (a->head != NULL)
 		a->head->off = m->off;
@@ -97,10 +110,10 @@ void arena_reset(struct arena *a)
 
 	if (keep == NULL)
 		return;
-	/* keep the newest (largest) chunk */
+	/* keep the newest (largest) chunk, and the spare */
 	for (struct arena_chunk *c = keep->next, *next; c != NULL; c = next) {
 		next = c->next;
-		free(c);
+		give_back(a, c);
 	}
 	keep->next = NULL;
 	keep->off = 0;
@@ -113,6 +126,8 @@ void arena_free(struct arena *a)
 		next = c->next;
 		free(c);
 	}
+	free(a->spare);
 	a->head = NULL;
+	a->spare = NULL;
 	a->used = 0;
 }

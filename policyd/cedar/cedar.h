@@ -30,7 +30,7 @@
 #define CEDAR_MAX_POLICIES 100000        /* policies + templates + links */
 #define CEDAR_MAX_ELEMS 100000           /* elements of one set or record */
 #define CEDAR_MAX_ENTITIES 1000000
-#define CEDAR_MAX_ANCESTORS (16u << 20)  /* sum of all ancestor sets */
+#define CEDAR_MAX_ANCESTORS (4u << 20)   /* sum of all ancestor sets */
 #define CEDAR_MAX_VALUE_DEPTH 64         /* nesting of JSON values */
 #define CEDAR_MAX_STEPS 1000000          /* evaluation work per policy */
 #define CEDAR_MAX_EVAL_BYTES (64u << 20) /* scratch memory per policy */

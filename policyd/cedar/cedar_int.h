@@ -17,8 +17,9 @@
 struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
-	size_t used;  /* bytes handed out since the last reset */
-	size_t limit; /* allocation fails past this */
+	size_t used;               /* bytes handed out since the last reset */
+	size_t limit;              /* allocation fails past this */
+	struct arena_chunk *spare; /* a chunk given back, for reuse */
 };
 struct arena_mark {
 	struct arena_chunk *head;
