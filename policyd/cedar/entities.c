@@ -308,7 +308,7 @@ static int load_attrs(struct json_conv *cv, const json_t *j,
 {
 	struct cval v;
 
-	if (j == NULL || json_is_null(j)) {
+	if (j == NULL) { /* only tags may be absent */
 		*out = &cedar_empty_rec;
 		return 0;
 	}
