@@ -126,7 +126,9 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 		    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) <
 		        0 ||
 		    check_strv(r->n_policies, r->policies, ENV_MAX_POLICIES,
-		               ENV_MAX_TEXT, "policies", err, errlen) < 0)
+		               ENV_MAX_TEXT, "policies", err, errlen) < 0 ||
+		    check_strv(r->n_errors, r->errors, ENV_MAX_POLICIES,
+		               ENV_MAX_TEXT, "errors", err, errlen) < 0)
 			return -1;
 		/* A decision without an audit id is not a decision. */
 		if (r->outcome != AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE &&

@@ -71,6 +71,7 @@ struct slot {
 	struct call c;
 	Autonomy__ToolResponse r;
 	char *policies[POLICY_MAX_IDS];
+	char *errors[POLICY_MAX_ERRORS];
 	struct wal_req w; /* the decision record, then runtime.deny */
 	Autonomy__Attr a[N_DECISION_ATTRS];
 	Autonomy__Attr *ap[N_DECISION_ATTRS];
@@ -333,6 +334,10 @@ static void decide(struct slot *s)
 	}
 	r->policies = s->policies;
 	r->n_policies = d->n_policies;
+	for (size_t i = 0; i < d->n_errors; i++)
+		s->errors[i] = d->errors[i];
+	r->errors = s->errors;
+	r->n_errors = d->n_errors;
 	r->policy_ref = d->policy_ref;
 	r->reason = d->reason;
 

@@ -339,6 +339,16 @@ static void render_decision(const Autonomy__ToolResponse *r,
 		rc |= set_str(obj, "reason", r->reason);
 		rc |= json_object_set_new(obj, "policies", v);
 		rc |= set_str(obj, "policy_ref", r->policy_ref);
+		/* policies that errored did not apply; a deny says so */
+		if (r->n_errors > 0) {
+			json_t *e = json_array();
+			rc |= e ? 0 : -1;
+			for (size_t i = 0; e && i < r->n_errors; i++) {
+				json_t *m = json_string(r->errors[i]);
+				rc |= m ? json_array_append_new(e, m) : -1;
+			}
+			rc |= json_object_set_new(obj, "errors", e);
+		}
 		break;
 	case AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS:
 		status = 400;

@@ -401,8 +401,27 @@ static void test_render_deny(void **state)
 	assert_string_equal(json_string_value(json_array_get(p, 0)),
 	                    "demo-forbid");
 	assert_null(json_object_get(j, "output"));
+	assert_null(json_object_get(j, "errors")); /* none: none shown */
 	json_decref(j);
 	http_reply_free(&r);
+
+	/* a policy that errored is named in the 403 */
+	{
+		static char *errs[] = {"guard: attribute `x` not found"};
+		fake_init(&f, AUTONOMY__OUTCOME__OUTCOME_DENY);
+		f.resp.n_errors = 1;
+		f.resp.errors = errs;
+		handle(&f, "POST", "/v1/tool", AUTH, "{\"kind\":\"tool.echo\"}",
+		       &r);
+		assert_int_equal(r.status, 403);
+		j = body_json(&r);
+		p = json_object_get(j, "errors");
+		assert_int_equal(json_array_size(p), 1);
+		assert_string_equal(json_string_value(json_array_get(p, 0)),
+		                    errs[0]);
+		json_decref(j);
+		http_reply_free(&r);
+	}
 
 	/* runtime layer too */
 	fake_init(&f, AUTONOMY__OUTCOME__OUTCOME_DENY);
