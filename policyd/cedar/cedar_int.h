@@ -224,7 +224,7 @@ enum cop {
 	OP_GETTAG,
 	OP_HASTAG,
 	OP_SET,    /* list[n] */
-	OP_RECORD, /* keys[n] sorted as crec_make sorts, list[n] */
+	OP_RECORD, /* keys[n], list[n] */
 	OP_EXT,    /* sub: enum cext_fn, list[n] */
 };
 

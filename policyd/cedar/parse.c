@@ -1022,11 +1022,42 @@ static const struct cstr *attr_of(struct parser *p, struct cexpr *k)
 	                 "identifiers or string literals)");
 }
 
+/* Sorts key indices by key (interned, so by pointer), then position. */
+static int cmp_key_index(const void *x, const void *y, void *arg)
+{
+	const struct cstr *const *keys = arg;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+
+	if (keys[a] != keys[b])
+		return keys[a] < keys[b] ? -1 : 1;
+	return a < b ? -1 : a > b;
+}
+
+/* The first key (in text order) that repeats an earlier one, or n. */
+static size_t first_duplicate(struct parser *p, const struct cstr **keys,
+                              size_t n)
+{
+	size_t *idx, dup = n;
+
+	if (n < 2)
+		return n;
+	idx = arena_alloc(p->a, n * sizeof(*idx));
+	if (idx == NULL)
+		return n;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_r(idx, n, sizeof(*idx), cmp_key_index, keys);
+	for (size_t i = 1; i < n; i++)
+		if (keys[idx[i]] == keys[idx[i - 1]] && idx[i] < dup)
+			dup = idx[i];
+	return dup;
+}
+
 static struct cexpr *parse_record(struct parser *p, const struct token *open)
 {
-	struct nlist l = {0};
+	struct nlist l = {0}, kn = {0};
 	const struct cstr **keys;
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, dup;
 	struct cexpr *e;
 
 	keys = NULL;
@@ -1046,14 +1077,8 @@ static struct cexpr *parse_record(struct parser *p, const struct token *open)
 		if (!expect(p, T_COLON, "`:`"))
 			return NULL;
 		key = attr_of(p, k);
-		if (key == NULL)
+		if (key == NULL || !nlist_push(p, &kn, k, 0))
 			return NULL;
-		for (size_t i = 0; i < n; i++)
-			if (cstr_eq(keys[i], key))
-				return fail_node(p, k,
-				                 "duplicate key `%s` in record "
-				                 "literal",
-				                 key->s);
 		v = as_expr(p, parse_expr(p));
 		if (v == NULL || !nlist_push(p, &l, v, 0))
 			return NULL;
@@ -1076,6 +1101,11 @@ static struct cexpr *parse_record(struct parser *p, const struct token *open)
 		if (peek(p)->t != T_RBRACE)
 			return unexpected(p, peek(p), "`,` or `}`");
 	}
+	dup = first_duplicate(p, keys, n);
+	if (dup < n)
+		return fail_node(p, kn.v[dup],
+		                 "duplicate key `%s` in record literal",
+		                 keys[dup]->s);
 	next(p);
 	e = mk_list(p, OP_RECORD, &l, open->line, open->col);
 	if (e == NULL)
@@ -1964,12 +1994,36 @@ static bool parse_scope_var(struct parser *p, int var, struct cscope *sc)
 	return true;
 }
 
+/* Doubles an arena array when it is full; false when out of memory. */
+static bool grow_array(struct parser *p, void **v, size_t n, size_t *cap,
+                       size_t size)
+{
+	size_t ncap = *cap == 0 ? 8 : *cap * 2;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	nv = arena_alloc(p->a, ncap * size);
+	if (nv == NULL) {
+		oom(p);
+		return false;
+	}
+	if (n > 0)
+		memcpy(nv, *v, n * size);
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
+/* annotations are checked for duplicates pairwise: keep them few */
+#define MAX_ANNOTATIONS 1024
+
 static struct ctemplate *parse_policy(struct parser *p, size_t index)
 {
 	struct ctemplate *tp = arena_alloc(p->a, sizeof(*tp));
-	struct cannot annots[64];
-	struct ccond conds[64];
-	size_t na = 0, nc = 0;
+	struct cannot *annots = NULL;
+	struct ccond *conds = NULL;
+	size_t na = 0, nc = 0, cap_a = 0, cap_c = 0;
 	const struct token *t;
 	struct token tk;
 	char idbuf[32];
@@ -2007,8 +2061,13 @@ static struct ctemplate *parse_policy(struct parser *p, size_t index)
 				return fail_tok(p, &tk,
 				                "duplicate annotation: @%s",
 				                an.key->s);
-		if (na == sizeof(annots) / sizeof(*annots))
-			return fail_tok(p, &tk, "too many annotations");
+		if (na == MAX_ANNOTATIONS)
+			return fail_tok(p, &tk,
+			                "too many annotations (limit %d)",
+			                MAX_ANNOTATIONS);
+		if (!grow_array(p, (void **)&annots, na, &cap_a,
+		                sizeof(*annots)))
+			return NULL;
 		annots[na++] = an;
 	}
 	t = peek(p);
@@ -2077,8 +2136,8 @@ static struct ctemplate *parse_policy(struct parser *p, size_t index)
 		c.e = as_expr(p, parse_expr(p));
 		if (c.e == NULL || !expect(p, T_RBRACE, "`}`"))
 			return NULL;
-		if (nc == sizeof(conds) / sizeof(*conds))
-			return fail_tok(p, &tk, "too many conditions");
+		if (!grow_array(p, (void **)&conds, nc, &cap_c, sizeof(*conds)))
+			return NULL;
 		conds[nc++] = c;
 	}
 	if (!expect(p, T_SEMI, "`;`"))
@@ -2093,13 +2152,9 @@ static struct ctemplate *parse_policy(struct parser *p, size_t index)
 		tp->id = id->s;
 	}
 	tp->n_conds = (uint32_t)nc;
-	tp->conds = arena_alloc(p->a, (nc + 1) * sizeof(*tp->conds));
+	tp->conds = conds;
 	tp->n_annots = (uint32_t)na;
-	tp->annots = arena_alloc(p->a, (na + 1) * sizeof(*tp->annots));
-	if (tp->conds == NULL || tp->annots == NULL)
-		return oom(p);
-	memcpy(tp->conds, conds, nc * sizeof(*conds));
-	memcpy(tp->annots, annots, na * sizeof(*annots));
+	tp->annots = annots;
 	return tp;
 }
 

@@ -11,11 +11,10 @@ struct cedar_policy_set {
 	size_t next_pos; /* positional ids handed out so far */
 	/* every id in use: policies, templates, links */
 	const char **ids;
+	const struct ctemplate **ids_tpl; /* the template an id names */
 	uint32_t ids_mask, n_ids;
 	struct cpolicy *policies;
 	size_t n_policies, cap_policies;
-	struct ctemplate **templates; /* with slots, linkable */
-	size_t n_templates, cap_templates;
 };
 
 struct cedar_authorizer {
@@ -52,8 +51,8 @@ void cedar_policy_set_free(struct cedar_policy_set *ps)
 		return;
 	arena_free(&ps->arena);
 	free(ps->ids);
+	free(ps->ids_tpl);
 	free(ps->policies);
-	free(ps->templates);
 	free(ps);
 }
 
@@ -77,6 +76,7 @@ static int ids_reserve(struct cedar_policy_set *ps, size_t more)
 {
 	uint32_t cap = ps->ids_mask + 1;
 	const char **old = ps->ids;
+	const struct ctemplate **old_tpl = ps->ids_tpl;
 	uint32_t old_cap = ps->ids == NULL ? 0 : cap;
 
 	if (ps->n_ids + more > CEDAR_MAX_POLICIES)
@@ -86,23 +86,42 @@ static int ids_reserve(struct cedar_policy_set *ps, size_t more)
 	for (cap = 64; cap < (ps->n_ids + more) * 2; cap *= 2)
 		;
 	ps->ids = calloc(cap, sizeof(*ps->ids));
-	if (ps->ids == NULL) {
+	ps->ids_tpl = calloc(cap, sizeof(*ps->ids_tpl));
+	if (ps->ids == NULL || ps->ids_tpl == NULL) {
+		free(ps->ids);
+		free(ps->ids_tpl);
 		ps->ids = old;
+		ps->ids_tpl = old_tpl;
 		return -1;
 	}
 	ps->ids_mask = cap - 1;
 	for (uint32_t i = 0; i < old_cap; i++)
-		if (old[i] != NULL)
-			ps->ids[id_slot(ps, old[i])] = old[i];
+		if (old[i] != NULL) {
+			uint32_t j = id_slot(ps, old[i]);
+
+			ps->ids[j] = old[i];
+			ps->ids_tpl[j] = old_tpl[i];
+		}
 	free(old);
+	free(old_tpl);
 	return 0;
 }
 
-/* Callers reserved room first. */
-static void id_add(struct cedar_policy_set *ps, const char *id)
+/* Callers reserved room first. tpl: the template, if id names one. */
+static void id_add(struct cedar_policy_set *ps, const char *id,
+                   const struct ctemplate *tpl)
 {
-	ps->ids[id_slot(ps, id)] = id;
+	uint32_t j = id_slot(ps, id);
+
+	ps->ids[j] = id;
+	ps->ids_tpl[j] = tpl;
 	ps->n_ids++;
+}
+
+static const struct ctemplate *template_named(const struct cedar_policy_set *ps,
+                                              const char *id)
+{
+	return ps->ids != NULL ? ps->ids_tpl[id_slot(ps, id)] : NULL;
 }
 
 static int grow(void **v, size_t *cap, size_t need, size_t size)
@@ -135,7 +154,7 @@ int cedar_policy_set_parse(struct cedar_policy_set *ps, const char *file,
 {
 	struct arena_mark m;
 	struct ctemplate **t = NULL;
-	size_t nt = 0, np = 0;
+	size_t np = 0;
 	int n;
 
 	arena_mark(&ps->arena, &m);
@@ -153,7 +172,6 @@ int cedar_policy_set_parse(struct cedar_policy_set *ps, const char *file,
 				     t[i]->id);
 				goto fail;
 			}
-			nt++;
 		} else {
 			np++;
 		}
@@ -165,18 +183,14 @@ int cedar_policy_set_parse(struct cedar_policy_set *ps, const char *file,
 	}
 	if (ids_reserve(ps, (size_t)n) < 0 ||
 	    grow((void **)&ps->policies, &ps->cap_policies, ps->n_policies + np,
-	         sizeof(*ps->policies)) < 0 ||
-	    grow((void **)&ps->templates, &ps->cap_templates,
-	         ps->n_templates + nt, sizeof(*ps->templates)) < 0) {
+	         sizeof(*ps->policies)) < 0) {
 		diag(d, "%s: too many policies or out of memory",
 		     file != NULL ? file : "<policy>");
 		goto fail;
 	}
 	for (int i = 0; i < n; i++) {
-		id_add(ps, t[i]->id);
-		if (has_slots(t[i])) {
-			ps->templates[ps->n_templates++] = t[i];
-		} else {
+		id_add(ps, t[i]->id, has_slots(t[i]) ? t[i] : NULL);
+		if (!has_slots(t[i])) {
 			struct cpolicy *p = &ps->policies[ps->n_policies++];
 
 			p->id = t[i]->id;
@@ -229,15 +243,12 @@ int cedar_policy_set_add_template(struct cedar_policy_set *ps, const char *id,
 		goto fail;
 	}
 	copy = arena_strdup(&ps->arena, id);
-	if (copy == NULL || ids_reserve(ps, 1) < 0 ||
-	    grow((void **)&ps->templates, &ps->cap_templates,
-	         ps->n_templates + 1, sizeof(*ps->templates)) < 0) {
+	if (copy == NULL || ids_reserve(ps, 1) < 0) {
 		diag(d, "too many policies or out of memory");
 		goto fail;
 	}
 	t[0]->id = copy;
-	id_add(ps, copy);
-	ps->templates[ps->n_templates++] = t[0];
+	id_add(ps, copy, t[0]);
 	return 0;
 fail:
 	arena_release(&ps->arena, &m);
@@ -248,16 +259,13 @@ int cedar_policy_set_link(struct cedar_policy_set *ps, const char *template_id,
                           const char *link_id, const json_t *principal,
                           const json_t *resource, struct cedar_diag *d)
 {
-	const struct ctemplate *t = NULL;
+	const struct ctemplate *t = template_named(ps, template_id);
 	struct json_conv cv;
 	struct arena_mark m;
 	struct cpolicy p = {0};
 	char msg[256];
 	char *copy;
 
-	for (size_t i = 0; i < ps->n_templates; i++)
-		if (strcmp(ps->templates[i]->id, template_id) == 0)
-			t = ps->templates[i];
 	if (t == NULL) {
 		diag(d,
 		     "unable to link template: failed to find a template "
@@ -309,7 +317,7 @@ int cedar_policy_set_link(struct cedar_policy_set *ps, const char *template_id,
 	}
 	p.id = copy;
 	p.t = t;
-	id_add(ps, copy);
+	id_add(ps, copy, NULL);
 	ps->policies[ps->n_policies++] = p;
 	return 0;
 fail:

@@ -361,6 +361,27 @@ static void test_bounds(void **state)
 	s = repeat("1 + ", "1", "", 20000);
 	accepts(s);
 	free(s);
+	/* wide records: duplicate keys found without pairwise compares */
+	{
+		char *t = malloc(60000 * 12 + 100), *q = t;
+
+		q += sprintf(q, "permit(principal, action, resource) when { {");
+		for (int i = 0; i < 60000; i++)
+			q += sprintf(q, "k%d: 1, ", i);
+		sprintf(q, "k7: 2} has k7 };");
+		refuses(t, "test.cedar:1:", "duplicate key `k7`");
+		free(t);
+	}
+	/* annotations are few */
+	{
+		char *t = malloc(2000 * 12 + 100), *q = t;
+
+		for (int i = 0; i < 1025; i++)
+			q += sprintf(q, "@a%d ", i);
+		sprintf(q, "permit(principal, action, resource);");
+		refuses(t, "test.cedar:1:", "too many annotations");
+		free(t);
+	}
 	/* too much text */
 	s = malloc(CEDAR_MAX_POLICY_TEXT + 2);
 	memset(s, ' ', CEDAR_MAX_POLICY_TEXT + 1);
