@@ -33,7 +33,7 @@
 #define CEDAR_MAX_ANCESTORS (4u << 20)   /* sum of all ancestor sets */
 #define CEDAR_MAX_VALUE_DEPTH 64         /* nesting of JSON values */
 #define CEDAR_MAX_STEPS 1000000          /* evaluation work per policy */
-#define CEDAR_MAX_EVAL_BYTES (64u << 20) /* scratch memory per policy */
+#define CEDAR_MAX_EVAL_BYTES (64u << 20) /* scratch memory per request */
 
 /* Diagnostics: "file:line:col: message" for policy text, a message
  * naming the entity or JSON path at fault otherwise. */

@@ -66,8 +66,6 @@ struct token {
 #define OP_XNAME 200 /* str = "A::B", n = parts */
 #define OP_XSLOT 201 /* sub: 0 ?principal, 1 ?resource, 2 other */
 
-enum slot_rule { SLOTS_NO, SLOTS_SCOPE };
-
 struct parser {
 	const char *file;
 	const char *src;
@@ -1609,13 +1607,6 @@ static struct cexpr *parse_has(struct parser *p, struct cexpr *target,
 			if (peek(p)->t != T_IDENT)
 				return unexpected(p, peek(p), "identifier");
 		}
-		if (peek(p)->t == T_COLON2 || peek(p)->t == T_LPAREN ||
-		    peek(p)->t == T_LBRACK)
-			return fail_tok(
-			    p, peek(p),
-			    "invalid RHS of a `has` operation: it is "
-			    "a sequence of identifiers separated by "
-			    "`.` or a string literal");
 	} else {
 		/* parse it for the error position, then refuse */
 		struct cexpr *x = parse_add(p);
