@@ -8,6 +8,7 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libnng-dev libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils
   libseccomp-dev libcap-ng-dev libssl-dev
+  libarchive-dev
   libcmocka-dev python3
   # sanitizer and libFuzzer builds
   clang libclang-rt-14-dev

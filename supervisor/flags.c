@@ -7,7 +7,8 @@
 #include "log.h"
 
 const char run_usage[] =
-    "usage: autonomy run [--dir PATH] [--keep] [--] CMD [ARGS...]\n"
+    "usage: autonomy run [--dir PATH] [--keep] [--policy REF|PATH]\n"
+    "                    [--cache-dir DIR] [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -16,16 +17,66 @@ const char run_usage[] =
     "  --dir PATH   keep the WAL in PATH (created if missing; never\n"
     "               removed). Also AUTONOMY_RUN_WAL_DIR; the flag wins.\n"
     "  --keep       keep the temporary WAL directory at exit\n"
+    "  --policy B   decide with bundle B: a directory, a .tar, a cache\n"
+    "               reference name:version or name@sha256:<hex>, or\n"
+    "               builtin:demo / builtin:mavlink-demo (default: the\n"
+    "               embedded demo policy). Validated before anything\n"
+    "               starts; see docs/bundles.md\n"
+    "  --cache-dir DIR  the bundle cache for a reference (default\n"
+    "               $XDG_DATA_HOME/autonomy/cache)\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
     "70 the runtime failed (a helper died: fail closed), 127 CMD could\n"
     "not be executed.\n";
 
+/* Our flags that take a value ("--flag VALUE" or "--flag=VALUE"). */
+static const char *const valued_flags[] = {"--dir", "--policy", "--cache-dir",
+                                           NULL};
+
+/* The valued flag a is (either form), or NULL. *inline_val is set for
+ * the "=" form. */
+static const char *valued_flag(const char *a, const char **inline_val)
+{
+	for (int f = 0; valued_flags[f] != NULL; f++) {
+		size_t n = strlen(valued_flags[f]);
+
+		if (strncmp(a, valued_flags[f], n) != 0)
+			continue;
+		if (a[n] == '\0') {
+			*inline_val = NULL;
+			return valued_flags[f];
+		}
+		if (a[n] == '=') {
+			*inline_val = a + n + 1;
+			return valued_flags[f];
+		}
+	}
+	return NULL;
+}
+
 static int is_own_flag(const char *a)
 {
-	return strcmp(a, "--keep") == 0 || strcmp(a, "--dir") == 0 ||
-	       strncmp(a, "--dir=", 6) == 0;
+	const char *v;
+
+	return strcmp(a, "--keep") == 0 || valued_flag(a, &v) != NULL;
+}
+
+/* A valued flag in its separate form: its value is the next argument. */
+static int takes_next(const char *a)
+{
+	const char *v;
+
+	return valued_flag(a, &v) != NULL && v == NULL;
+}
+
+static const char *flag_need(const char *flag)
+{
+	if (strcmp(flag, "--dir") == 0)
+		return "a directory path";
+	if (strcmp(flag, "--policy") == 0)
+		return "a bundle (a directory, a .tar or name:version)";
+	return "a directory";
 }
 
 int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
@@ -35,7 +86,7 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 
 	memset(o, 0, sizeof(*o));
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *flag, *val;
 
 		if (strcmp(a, "--") == 0) {
 			i++;
@@ -45,16 +96,18 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			break; /* the workload's command */
 		if (strcmp(a, "--keep") == 0) {
 			o->keep = 1;
-		} else if (strcmp(a, "--dir") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0')
-				return errorf(err, errlen,
-				              "--dir needs a directory path");
-			o->wal_dir = argv[++i];
-		} else if (strncmp(a, "--dir=", 6) == 0) {
-			if (a[6] == '\0')
-				return errorf(err, errlen,
-				              "--dir needs a directory path");
-			o->wal_dir = a + 6;
+		} else if ((flag = valued_flag(a, &val)) != NULL) {
+			if (val == NULL && i + 1 < argc)
+				val = argv[++i];
+			if (val == NULL || val[0] == '\0')
+				return errorf(err, errlen, "%s needs %s", flag,
+				              flag_need(flag));
+			if (strcmp(flag, "--dir") == 0)
+				o->wal_dir = val;
+			else if (strcmp(flag, "--policy") == 0)
+				o->policy = val;
+			else
+				o->cache_dir = val;
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			o->help = 1;
 			return 0;
@@ -70,6 +123,10 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		              "(usage: autonomy run [flags] CMD [ARGS...])");
 	o->cmd = &argv[i];
 	o->ncmd = argc - i;
+	if (o->cache_dir != NULL && o->policy == NULL)
+		return errorf(err, errlen,
+		              "--cache-dir is only used with --policy "
+		              "name:version (no --policy given)");
 	if (o->wal_dir == NULL && env_wal_dir != NULL && *env_wal_dir) {
 		o->wal_dir = env_wal_dir;
 		o->wal_dir_from_env = 1;
@@ -119,13 +176,13 @@ int run_corrected_invocation(const struct run_opts *o, char *buf, size_t len)
 		if (!is_own_flag(o->cmd[j]))
 			continue;
 		append_arg(buf, len, &off, o->cmd[j]);
-		if (strcmp(o->cmd[j], "--dir") == 0 && j + 1 < o->ncmd)
+		if (takes_next(o->cmd[j]) && j + 1 < o->ncmd)
 			append_arg(buf, len, &off, o->cmd[++j]);
 	}
 	append(buf, len, &off, " --");
 	for (int j = 0; j < o->ncmd; j++) {
 		if (j > 0 && is_own_flag(o->cmd[j])) {
-			if (strcmp(o->cmd[j], "--dir") == 0 && j + 1 < o->ncmd)
+			if (takes_next(o->cmd[j]) && j + 1 < o->ncmd)
 				j++;
 			continue;
 		}

@@ -9,11 +9,15 @@
 #define RUN_MAX_MISPLACED 8
 
 struct run_opts {
-	const char *wal_dir;  /* pinned WAL dir, or NULL for a temp dir */
-	int wal_dir_from_env; /* pinned by AUTONOMY_RUN_WAL_DIR */
-	int keep;             /* --keep */
-	int help;             /* --help: print usage, exit 0 */
-	char **cmd;           /* the workload's argv (NULL-terminated) */
+	const char *wal_dir;   /* pinned WAL dir, or NULL for a temp dir */
+	int wal_dir_from_env;  /* pinned by AUTONOMY_RUN_WAL_DIR */
+	int keep;              /* --keep */
+	const char *policy;    /* --policy REF|PATH, or NULL: the embedded
+	                          demo policy */
+	const char *cache_dir; /* --cache-dir DIR: the bundle cache for a
+	                          --policy reference */
+	int help;              /* --help: print usage, exit 0 */
+	char **cmd;            /* the workload's argv (NULL-terminated) */
 	int ncmd;
 	/* Our own flags found among the workload's arguments (e.g.
 	 * `autonomy run sh x.sh --keep`): they went to the workload, and the
