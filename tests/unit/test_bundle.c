@@ -697,7 +697,11 @@ static void dir_refusals(void **state)
 	assert_non_null(strstr(err, "dirref/NOTES.txt: unexpected file"));
 	snprintf(p, sizeof(p), "%s/NOTES.txt", dir);
 	unlink(p);
-	assert_non_null(bundle_load_path(dir, err, sizeof(err)));
+	{
+		struct bundle *b = bundle_load_path(dir, err, sizeof(err));
+		assert_non_null(b);
+		bundle_free(b);
+	}
 }
 
 /* ---- the cache ------------------------------------------------------ */

@@ -113,6 +113,52 @@ static void flags_corrected_invocation(void **state)
 	                    "autonomy run --dir ./w --keep -- sh -c 'exit 7'");
 }
 
+static void flags_policy_and_cache_dir(void **state)
+{
+	char *v[] = {"run",  "--policy", "acme:1.0.0", "--cache-dir=/c",
+	             "true", NULL};
+	char *w[] = {"run", "--policy=./b.tar", "--", "sh", NULL};
+	char *nopol[] = {"run", "--cache-dir", "/c", "true", NULL};
+	char *empty[] = {"run", "--policy=", "true", NULL};
+	char *missing[] = {"run", "--policy", NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(5, v, NULL, &o, err), 0);
+	assert_string_equal(o.policy, "acme:1.0.0");
+	assert_string_equal(o.cache_dir, "/c");
+	assert_string_equal(o.cmd[0], "true");
+	assert_int_equal(parse(4, w, NULL, &o, err), 0);
+	assert_string_equal(o.policy, "./b.tar");
+	assert_null(o.cache_dir);
+	assert_string_equal(o.cmd[0], "sh");
+	/* --cache-dir alone would silently do nothing */
+	assert_int_equal(parse(4, nopol, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--cache-dir"));
+	assert_non_null(strstr(err, "--policy"));
+	assert_int_equal(parse(3, empty, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--policy needs a bundle"));
+	assert_int_equal(parse(2, missing, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--policy needs"));
+}
+
+static void flags_policy_misplaced(void **state)
+{
+	char *v[] = {"run",   "sh",          "x.sh", "--policy",
+	             "b.tar", "--cache-dir", "/c",   NULL};
+	struct run_opts o;
+	char err[256], buf[512];
+	(void)state;
+
+	assert_int_equal(parse(7, v, NULL, &o, err), 0);
+	assert_null(o.policy);
+	assert_int_equal(o.nmisplaced, 2);
+	assert_int_equal(run_corrected_invocation(&o, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "autonomy run --policy b.tar --cache-dir /c "
+	                         "-- sh x.sh");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +168,8 @@ int main(void)
 	    cmocka_unit_test(flags_flag_beats_env),
 	    cmocka_unit_test(flags_errors_name_the_flag),
 	    cmocka_unit_test(flags_corrected_invocation),
+	    cmocka_unit_test(flags_policy_and_cache_dir),
+	    cmocka_unit_test(flags_policy_misplaced),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
