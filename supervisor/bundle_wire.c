@@ -39,8 +39,9 @@ void *bundle_serialize(const struct bundle *b, size_t *len)
 {
 	struct wbuf w = {0};
 
-	w.cap = MAGIC_LEN + REC_HDR * 4 + strlen(b->digest) + b->manifest.len +
-	        b->entities.len;
+	w.cap = MAGIC_LEN + REC_HDR * 3 + strlen(b->digest) + b->manifest.len;
+	if (b->entities.data != NULL)
+		w.cap += REC_HDR + b->entities.len;
 	for (size_t i = 0; i < b->n_policies; i++)
 		w.cap += 2 * REC_HDR + strlen(b->policies[i].name) +
 		         b->policies[i].len;

@@ -850,6 +850,22 @@ static void wire_round_trip_and_refusals(void **state)
 	assert_int_equal(c->n_allowed_domains, 1);
 	bundle_free(c);
 
+	/* without entities too (the fuzzer found this one) */
+	{
+		struct bundle *n = from_manifest(good_manifest, err);
+		void *nb;
+		size_t nl;
+
+		assert_non_null(n);
+		snprintf(n->digest, sizeof(n->digest), "%s", b->digest);
+		assert_non_null(nb = bundle_serialize(n, &nl));
+		assert_non_null(c = bundle_parse(nb, nl, err, sizeof(err)));
+		assert_null(c->entities.data);
+		bundle_free(c);
+		free(nb);
+		bundle_free(n);
+	}
+
 	bad = malloc(len + 1);
 	/* every truncation is refused */
 	for (size_t cut = 0; cut < len; cut++)
