@@ -336,7 +336,7 @@ struct bundle *bundle_cache_resolve(const char *cache_dir, const char *ref,
 	struct bundle *b = NULL;
 	json_t *idx, *e;
 	size_t i;
-	int found = 0;
+	int same;
 
 	if (split_ref(ref, name, version, digest) < 0)
 		return errorf(err, errlen,
@@ -368,12 +368,11 @@ struct bundle *bundle_cache_resolve(const char *cache_dir, const char *ref,
 			m = entry_manifest(&c, e, &layer, &config, err, errlen);
 			if (m == NULL)
 				goto out;
-			found = strcmp(desc_digest(layer) ?: "", digest) == 0;
+			same = strcmp(desc_digest(layer) ?: "", digest) == 0;
 			json_decref(m);
-			if (!found)
+			if (!same)
 				continue;
 		}
-		found = 1;
 		if ((b = load_entry(&c, e, ref, err, errlen)) == NULL)
 			goto out;
 		if (strcmp(b->name, name) != 0 ||
@@ -392,7 +391,6 @@ struct bundle *bundle_cache_resolve(const char *cache_dir, const char *ref,
 	       "autonomy bundle ls)",
 	       ref, c.dir);
 out:
-	(void)found;
 	json_decref(idx);
 	return b;
 }
