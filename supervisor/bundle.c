@@ -25,7 +25,7 @@
 #include "log.h"
 
 #define UNEXPECTED_HINT                                                        \
-	"a bundle holds manifest.json, policies/*.cedar and entities.json " \
+	"a bundle holds manifest.json, policies/*.cedar and entities.json "    \
 	"only"
 
 void bundle_sha256(const void *buf, size_t len, char *out)

@@ -49,8 +49,7 @@ static int run_policy_preflight(int argc, char **argv)
 		return 0; /* run_main reports flag errors and prints help */
 	if ((b = bundle_resolve(o.policy, o.cache_dir, err, sizeof(err))) ==
 	    NULL) {
-		fprintf(stderr, "autonomy run: --policy: %s\n",
-		        err);
+		fprintf(stderr, "autonomy run: --policy: %s\n", err);
 		fprintf(stderr, "autonomy run: nothing was run\n");
 		return 64;
 	}
