@@ -1,13 +1,20 @@
 /* policyd: decides every tool call, writes the decision ahead to the
  * WAL, and runs the tools that live here (DESIGN.md §2, §4).
  *
- *   policyd --rundir DIR --ready-fd N
+ *   policyd --rundir DIR --ready-fd N [--bundle-fd M]
+ *
+ * With --bundle-fd, fd M holds the run's policy bundle as the supervisor
+ * serialized it (bundle_serialize, supervisor/bundle.h); policyd reads it
+ * to the end, validates it again in full and decides with it. Without,
+ * it decides with the embedded demo policy.
  *
  * Listens (rep) on DIR/policyd.sock for ToolRequests from toolsrv and
  * dials (req) DIR/walwriter.sock. Each call: re-validate, audit id,
  * policy_decide(), policy.allow/deny appended and acknowledged, then the
  * tool and its tool.result (or runtime.deny). No ack, no action. */
 #include <errno.h>
+#include <getopt.h>
+#include <unistd.h>
 #include <malloc.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -18,6 +25,7 @@
 #include <sys/random.h>
 
 #include "envelope.h"
+#include "bundle.h"
 #include "helper.h"
 #include "ipc.h"
 #include "log.h"
@@ -489,6 +497,83 @@ static void drain(void)
 	log_warnx("stopping with calls still in flight");
 }
 
+static noreturn void usage(void)
+{
+	fprintf(stderr, "usage: policyd --rundir DIR --ready-fd N "
+	                "[--bundle-fd M]\n");
+	exit(64);
+}
+
+static void parse_args(int argc, char **argv, const char **rundir,
+                       int *ready_fd, int *bundle_fd)
+{
+	static const struct option opts[] = {
+	    {"rundir", required_argument, NULL, 'r'},
+	    {"ready-fd", required_argument, NULL, 'f'},
+	    {"bundle-fd", required_argument, NULL, 'b'},
+	    {NULL, 0, NULL, 0},
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'r')
+			*rundir = optarg;
+		else if (ch == 'f' &&
+		         (*ready_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else if (ch == 'b' &&
+		         (*bundle_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else
+			usage();
+	}
+	if (optind != argc || *rundir == NULL || *ready_fd < 0)
+		usage();
+}
+
+/* The bundle the supervisor handed us on fd: read to its end (bounded),
+ * validated again (the bytes are trusted no more than a file), made
+ * the policy set. Any failure is fatal: policyd never falls back to
+ * another policy. */
+static const struct policy_set *bundle_from_fd(int fd)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap), err[BUNDLE_ERR_MAX];
+	struct bundle *b;
+	struct policy_set *set;
+	ssize_t n;
+
+	for (;;) {
+		if (buf == NULL)
+			fatalx("bundle: out of memory");
+		if (len == cap) {
+			if (cap >= BUNDLE_WIRE_MAX)
+				fatalx("bundle on fd %d: over %zu bytes", fd,
+				       (size_t)BUNDLE_WIRE_MAX);
+			cap *= 2;
+			buf = realloc(buf, cap);
+			continue;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			fatal("bundle fd %d", fd);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if ((b = bundle_parse(buf, len, err, sizeof(err))) == NULL)
+		fatalx("bundle from the supervisor: %s", err);
+	free(buf);
+	if ((set = bundle_policy_set(b, err, sizeof(err))) == NULL)
+		fatalx("bundle %s: %s", b->policy_ref, err);
+	log_debug("deciding with bundle %s (%s)", b->policy_ref, b->digest);
+	bundle_free(b);
+	return set;
+}
+
 int main(int argc, char **argv)
 {
 	static struct slot slots[POLICYD_SLOTS];
@@ -496,10 +581,10 @@ int main(int argc, char **argv)
 	char url[128], walurl[128];
 	nng_socket rep, walsock;
 	sigset_t stop;
-	int ready_fd = -1, rv, sig;
+	int ready_fd = -1, bundle_fd = -1, rv, sig;
 
 	helper_init("policyd");
-	helper_parse_args(argc, argv, &rundir, &ready_fd);
+	parse_args(argc, argv, &rundir, &ready_fd, &bundle_fd);
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: path too long for a socket", rundir);
@@ -513,7 +598,7 @@ int main(int argc, char **argv)
 		fatalx("pthread_sigmask");
 
 	warm_up();
-	policies = policy_demo();
+	policies = bundle_fd >= 0 ? bundle_from_fd(bundle_fd) : policy_demo();
 	if (ipc_listen_rep(&rep, url) < 0)
 		fatalx("cannot listen on %s", url);
 	if (ipc_dial_req(&walsock, walurl, POLICYD_WAL_TIMEOUT_MS) < 0)

@@ -24,6 +24,9 @@ void footprint_print(FILE *f, const struct footprint *fp)
 		        (int)fp->helper_pids[i]);
 	fprintf(f, "\n");
 	fprintf(f, "  runtime URL  %s\n", fp->url[0] ? fp->url : "-");
+	if (fp->policy_ref != NULL)
+		fprintf(f, "  policy       %s (%s)\n", fp->policy_ref,
+		        fp->policy_digest ? fp->policy_digest : "embedded");
 	fprintf(f, "  wall time    %.3f s\n", fp->wall_s);
 	fprintf(f, "  exit status  %d\n", fp->exit_code);
 	if (fp->opts && fp->opts->nmisplaced > 0) {

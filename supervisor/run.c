@@ -22,12 +22,14 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "envelope.h"
 #include "flags.h"
 #include "footprint.h"
@@ -58,6 +60,7 @@ struct helper {
 
 struct run {
 	struct run_opts o;
+	struct bundle *bundle; /* --policy, validated; NULL: embedded demo */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -572,6 +575,58 @@ static int prepare_dirs(struct run *r)
 	return 0;
 }
 
+/* The bundle for policyd, as bytes in a sealed memfd: policyd opens no
+ * files, reads this fd to its end and validates the bytes again. -1 on
+ * failure. */
+static int bundle_memfd(const struct bundle *b)
+{
+	size_t len, off = 0;
+	char *buf = bundle_serialize(b, &len);
+	int fd;
+
+	if (buf == NULL)
+		return -1;
+	fd = memfd_create("autonomy-bundle", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	while (fd >= 0 && off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			fd = -1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	free(buf);
+	if (fd >= 0 && (lseek(fd, 0, SEEK_SET) != 0 ||
+	                fcntl(fd, F_ADD_SEALS,
+	                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+	                          F_SEAL_SEAL) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		log_warn("cannot hand the bundle to policyd");
+	return fd;
+}
+
+static int start_policyd(struct run *r)
+{
+	char bfd[16];
+	const char *args[] = {"--bundle-fd", bfd, NULL};
+	int fd, rc;
+
+	if (r->bundle == NULL)
+		return helper_start(r, H_POLICYD, NULL, NULL, 0);
+	if ((fd = bundle_memfd(r->bundle)) < 0)
+		return -1;
+	snprintf(bfd, sizeof(bfd), "%d", fd);
+	rc = helper_start(r, H_POLICYD, args, &fd, 1);
+	close(fd);
+	return rc;
+}
+
 static int start_runtime(struct run *r)
 {
 	char url[256];
@@ -586,7 +641,7 @@ static int start_runtime(struct run *r)
 	    ipc_dial_req(&r->wal, url, IPC_TIMEOUT_MS) < 0)
 		return -1;
 	r->wal_open = 1;
-	if (helper_start(r, H_POLICYD, NULL, NULL, 0) < 0 ||
+	if (start_policyd(r) < 0 ||
 	    helper_start(r, H_SPAWNER, NULL, NULL, 0) < 0)
 		return -1;
 	if (ipc_url(url, sizeof(url), r->rundir, IPC_SPAWNER) < 0 ||
@@ -719,6 +774,8 @@ static void cleanup(struct run *r)
 		rmtree(r->rundir);
 	if (r->wal_temp && !r->o.keep && r->waldir[0])
 		rmtree(r->waldir);
+	bundle_free(r->bundle);
+	r->bundle = NULL;
 }
 
 static void fill_footprint(struct run *r, struct footprint *fp, int code)
@@ -727,6 +784,8 @@ static void fill_footprint(struct run *r, struct footprint *fp, int code)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fp->wal_dir = r->waldir;
+	fp->policy_ref = r->bundle ? r->bundle->policy_ref : POLICY_DEMO_REF;
+	fp->policy_digest = r->bundle ? r->bundle->digest : NULL;
 	fp->wal_kept = !r->wal_temp || r->o.keep;
 	fp->wal_pinned = !r->wal_temp;
 	fp->url = r->url;
@@ -767,6 +826,18 @@ int run_main(int argc, char **argv)
 		fputs(run_usage, stdout);
 		return 0;
 	}
+	/* The bundle is resolved and validated in full before anything
+	 * starts: a bad one is a usage error and nothing runs. */
+	if (r.o.policy != NULL &&
+	    (r.bundle = bundle_resolve(r.o.policy, r.o.cache_dir, err,
+	                               sizeof(err))) == NULL) {
+		fprintf(stderr, "autonomy run: --policy: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; r.bundle && i < r.bundle->n_warnings; i++)
+		fprintf(stderr, "autonomy run: --policy: warning: %s\n",
+		        r.bundle->warnings[i]);
 
 	/* Signals arrive on a signalfd; the helpers reset the mask. */
 	sigemptyset(&mask);
@@ -793,9 +864,20 @@ int run_main(int argc, char **argv)
 
 	char argcbuf[16];
 	snprintf(argcbuf, sizeof(argcbuf), "%d", r.o.ncmd);
-	const char *startkv[] = {"argv0", r.o.cmd[0], "argc",
-	                         argcbuf, "wal_dir",  r.waldir,
-	                         "url",   r.url,      NULL};
+	const char *startkv[] = {"argv0",
+	                         r.o.cmd[0],
+	                         "argc",
+	                         argcbuf,
+	                         "wal_dir",
+	                         r.waldir,
+	                         "url",
+	                         r.url,
+	                         "policy_ref",
+	                         r.bundle ? r.bundle->policy_ref
+	                                  : POLICY_DEMO_REF,
+	                         "policy_digest",
+	                         r.bundle ? r.bundle->digest : "embedded",
+	                         NULL};
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {
 		fprintf(stderr, "autonomy run: cannot write run.start to the "
 		                "WAL; nothing was run\n");

@@ -10,7 +10,7 @@ import shutil
 import tarfile
 import unittest
 
-from harness import TestCase, run
+from harness import Runtime, TestCase, attrs, inspect, run
 
 MANIFEST = {
     "kind": "bundle",
@@ -281,6 +281,62 @@ class Bundle(TestCase):
         r = run(["run", "--policy", "builtin:demo", "--", "touch", marker])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(os.path.exists(marker))
+
+    def test_run_decides_with_the_bundle(self):
+        # policyd takes the bundle from the supervisor (a sealed memfd)
+        # and decides with it: its permits, its forbids, its errors.
+        guarded = """@id("needs-n")
+forbid (principal, action == Action::"tool.echo", resource)
+when { context.n > 5 };
+"""
+        d = make_bundle(self.root, policies={"allow.cedar": ALLOW,
+                                             "guard.cedar": guarded})
+        tar = os.path.join(self.root, "b.tar")
+        digest = self.pack(d, tar)
+        r = self.cli("bundle", "import", tar, "--cache-dir", self.cache)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        wal = os.path.join(self.root, "wal")
+        rt = Runtime(["--dir", wal, "--policy", "acme-tools:1.0.0",
+                      "--cache-dir", self.cache])
+        st, body, _ = rt.tool("tool.echo", {"n": 1})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["policy_ref"], "acme-tools@1.0.0")
+        st, body, _ = rt.tool("tool.echo", {"n": 9})
+        self.assertEqual(st, 403, body)
+        self.assertEqual(body["policies"], ["needs-n"])
+        self.assertIn('forbidden by policy "needs-n"', body["reason"])
+        # n missing: the forbid errors (and is named), the permit allows
+        st, body, _ = rt.tool("tool.echo", {})
+        self.assertEqual(st, 200, body)
+        # the demo policy would allow tool.http_get; this bundle does not
+        st, body, _ = rt.tool("tool.http_get", {"endpoint": "http://x/"})
+        self.assertEqual(st, 403, body)
+        self.assertEqual(body["policies"], [])
+        self.assertEqual(rt.finish(), 0, rt.stderr)
+        self.assertIn("policy       acme-tools@1.0.0 (" + digest, rt.stderr)
+        start = inspect(wal, "--kind", "run.start")[0]
+        self.assertEqual(attrs(start)["policy_ref"], "acme-tools@1.0.0")
+        self.assertEqual(attrs(start)["policy_digest"], digest)
+        errs = [attrs(x).get("errors", "")
+                for x in inspect(wal, "--kind", "policy.allow")]
+        self.assertTrue(any(e.startswith("needs-n: ") for e in errs), errs)
+
+    def test_run_with_a_bundle_directory_and_an_error_in_a_deny(self):
+        # a deny whose forbid-guard errored names it in the 403 body
+        only_guard = """@id("guarded-permit")
+permit (principal, action == Action::"tool.echo", resource)
+when { context.level >= 3 };
+"""
+        d = make_bundle(self.root, policies={"p.cedar": only_guard})
+        rt = Runtime(["--policy", d])
+        st, body, _ = rt.tool("tool.echo", {})
+        self.assertEqual(st, 403, body)
+        self.assertEqual(len(body["errors"]), 1)
+        self.assertTrue(body["errors"][0].startswith("guarded-permit: "),
+                        body)
+        st, body, _ = rt.tool("tool.echo", {"level": 3})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(rt.finish(), 0, rt.stderr)
 
 
 if __name__ == "__main__":
