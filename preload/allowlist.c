@@ -62,6 +62,16 @@ static const char *path_problem(const char *p, size_t len)
 	return NULL;
 }
 
+static int has_control(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 static int parse_paths(const char *s, struct preload_paths *out, int bare_names,
                        const char *what, char *err, size_t errlen)
 {
@@ -99,7 +109,9 @@ static int parse_paths(const char *s, struct preload_paths *out, int bare_names,
 		if (out->n == PRELOAD_MAX_ENTRIES)
 			return fail(err, errlen, "%s: more than %d entries",
 			            what, PRELOAD_MAX_ENTRIES);
-		if (bare_names && memchr(p, '/', n) == NULL)
+		if (has_control(p, n))
+			why = "has a control character";
+		else if (bare_names && memchr(p, '/', n) == NULL)
 			why = (n == 1 && p[0] == '.') ||
 			              (n == 2 && p[0] == '.' && p[1] == '.')
 			          ? "is . or .."
