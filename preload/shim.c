@@ -39,6 +39,13 @@
  * an empty list (fail closed). */
 static struct preload_paths exec_list, dlopen_list;
 static struct preload_nets connect_list;
+/* The identity of each exec entry's file at load: an exec of that very
+ * file is allowed after one fstatat, without naming it through /proc. */
+static struct {
+	dev_t dev;
+	ino_t ino;
+	int known;
+} exec_id[PRELOAD_MAX_ENTRIES];
 static int exec_on, dlopen_on, connect_on, audit_on;
 
 static int (*real_execve)(const char *, char *const[], char *const[]);
@@ -172,6 +179,15 @@ static void load(void)
 	real_connect = next("connect");
 
 	load_paths(EXEC_VAR, &exec_list, &exec_on, 0);
+	for (size_t i = 0; i < exec_list.n; i++) {
+		struct stat st;
+
+		if (stat(exec_list.canon[i], &st) == 0 && S_ISREG(st.st_mode)) {
+			exec_id[i].dev = st.st_dev;
+			exec_id[i].ino = st.st_ino;
+			exec_id[i].known = 1;
+		}
+	}
 	load_paths(DLOPEN_VAR, &dlopen_list, &dlopen_on, 1);
 	if ((v = getenv(CONNECT_VAR)) != NULL) {
 		connect_on = 1;
@@ -260,6 +276,24 @@ static enum target exec_target(int dirfd, const char *path, int atflags,
 	return r == 0 ? T_OK : T_UNRESOLVED;
 }
 
+/* The fast path: the file is one the list named at load. A file
+ * replaced since then (a new inode at a listed path) takes the slow
+ * path, which compares canonical names. */
+static int exec_listed_file(int dirfd, const char *path, int atflags)
+{
+	struct stat st;
+	size_t i;
+
+	if (fstatat(dirfd, path, &st,
+	            atflags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0)
+		return 0;
+	for (i = 0; i < exec_list.n; i++)
+		if (exec_id[i].known && exec_id[i].ino == st.st_ino &&
+		    exec_id[i].dev == st.st_dev)
+			return 1;
+	return 0;
+}
+
 /* 0 if the exec may go ahead; else -1 with errno (EPERM when denied,
  * after the stderr line). shown is the path as the caller gave it. */
 static int exec_check(int dirfd, const char *path, int atflags,
@@ -274,6 +308,8 @@ static int exec_check(int dirfd, const char *path, int atflags,
 		errno = EFAULT;
 		return -1;
 	}
+	if (exec_list.n > 0 && exec_listed_file(dirfd, path, atflags))
+		return 0;
 	if (exec_list.n > 0) {
 		switch (exec_target(dirfd, path, atflags, canon, sizeof(canon),
 		                    0)) {
