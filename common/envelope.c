@@ -91,6 +91,45 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
 	return 0;
 }
 
+static int check_tool_request(const Autonomy__ToolRequest *r, char *err,
+                              size_t errlen)
+{
+	if (check_nonempty(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
+	    check_nonempty(r->params_json, ENV_MAX_JSON, "params_json", err,
+	                   errlen) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_tool_response(const Autonomy__ToolResponse *r, char *err,
+                               size_t errlen)
+{
+	if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
+	    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
+		return errorf(err, errlen, "outcome %d unknown",
+		              (int)r->outcome);
+	if (check_str(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err, errlen) <
+	        0 ||
+	    check_str(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
+	    check_str(r->layer, 16, "layer", err, errlen) < 0 ||
+	    check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) < 0 ||
+	    check_str(r->policy_ref, ENV_MAX_TEXT, "policy_ref", err, errlen) <
+	        0 ||
+	    check_str(r->output_json, ENV_MAX_JSON, "output_json", err,
+	              errlen) < 0 ||
+	    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) < 0 ||
+	    check_strv(r->n_policies, r->policies, ENV_MAX_POLICIES,
+	               ENV_MAX_TEXT, "policies", err, errlen) < 0 ||
+	    check_strv(r->n_errors, r->errors, ENV_MAX_POLICIES, ENV_MAX_TEXT,
+	               "errors", err, errlen) < 0)
+		return -1;
+	/* A decision without an audit id is not a decision. */
+	if (r->outcome != AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE &&
+	    r->audit_id[0] == '\0')
+		return errorf(err, errlen, "audit_id: empty");
+	return 0;
+}
+
 int envelope_check(const Envelope *env, char *err, size_t errlen)
 {
 	if (env->version != ENVELOPE_VERSION)
@@ -98,42 +137,37 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 		              env->version, ENVELOPE_VERSION);
 
 	switch (env->body_case) {
-	case AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST: {
-		const Autonomy__ToolRequest *r = env->tool_request;
-		if (check_nonempty(r->kind, ENV_MAX_KIND, "kind", err, errlen) <
-		        0 ||
-		    check_nonempty(r->params_json, ENV_MAX_JSON, "params_json",
-		                   err, errlen) < 0)
-			return -1;
+	case AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST:
+		return check_tool_request(env->tool_request, err, errlen);
+	case AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE:
+		return check_tool_response(env->tool_response, err, errlen);
+	case AUTONOMY__ENVELOPE__BODY_TOOL_BATCH: {
+		const Autonomy__ToolBatch *b = env->tool_batch;
+		if (b->n_calls == 0 || b->n_calls > ENV_MAX_TOOL_BATCH)
+			return errorf(err, errlen,
+			              "tool batch: %zu calls (1 to %d)",
+			              b->n_calls, ENV_MAX_TOOL_BATCH);
+		for (size_t i = 0; i < b->n_calls; i++)
+			if ((b->calls[i] == NULL &&
+			     errorf(err, errlen, "missing") < 0) ||
+			    check_tool_request(b->calls[i], err, errlen) < 0)
+				return errorf_prefix(err, errlen, "call", i);
 		return 0;
 	}
-	case AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE: {
-		const Autonomy__ToolResponse *r = env->tool_response;
-		if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
-		    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
-			return errorf(err, errlen, "outcome %d unknown",
-			              (int)r->outcome);
-		if (check_str(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
-		              errlen) < 0 ||
-		    check_str(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
-		    check_str(r->layer, 16, "layer", err, errlen) < 0 ||
-		    check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) <
-		        0 ||
-		    check_str(r->policy_ref, ENV_MAX_TEXT, "policy_ref", err,
-		              errlen) < 0 ||
-		    check_str(r->output_json, ENV_MAX_JSON, "output_json", err,
-		              errlen) < 0 ||
-		    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) <
-		        0 ||
-		    check_strv(r->n_policies, r->policies, ENV_MAX_POLICIES,
-		               ENV_MAX_TEXT, "policies", err, errlen) < 0 ||
-		    check_strv(r->n_errors, r->errors, ENV_MAX_POLICIES,
-		               ENV_MAX_TEXT, "errors", err, errlen) < 0)
-			return -1;
-		/* A decision without an audit id is not a decision. */
-		if (r->outcome != AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE &&
-		    r->audit_id[0] == '\0')
-			return errorf(err, errlen, "audit_id: empty");
+	case AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY: {
+		const Autonomy__ToolBatchReply *b = env->tool_batch_reply;
+		if (b->n_responses == 0 || b->n_responses > ENV_MAX_TOOL_BATCH)
+			return errorf(
+			    err, errlen,
+			    "tool batch reply: %zu responses (1 to %d)",
+			    b->n_responses, ENV_MAX_TOOL_BATCH);
+		for (size_t i = 0; i < b->n_responses; i++)
+			if ((b->responses[i] == NULL &&
+			     errorf(err, errlen, "missing") < 0) ||
+			    check_tool_response(b->responses[i], err, errlen) <
+			        0)
+				return errorf_prefix(err, errlen, "response",
+				                     i);
 		return 0;
 	}
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
@@ -324,6 +358,10 @@ const char *envelope_body_name(const Envelope *env)
 		return "ToolRequest";
 	case AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE:
 		return "ToolResponse";
+	case AUTONOMY__ENVELOPE__BODY_TOOL_BATCH:
+		return "ToolBatch";
+	case AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY:
+		return "ToolBatchReply";
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
 		return "WalAppend";
 	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:

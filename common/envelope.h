@@ -25,6 +25,7 @@
 #define ENV_MAX_ATTR_VALUE 8192
 #define ENV_MAX_PEERS 16
 #define ENV_MAX_BATCH 256 /* appends in one WalBatch */
+#define ENV_MAX_TOOL_BATCH 16 /* calls in one ToolBatch */
 #define ENV_MAX_ARGV 4096
 #define ENV_MAX_ENV 4096
 #define ENV_MAX_ARG_BYTES (128u * 1024)

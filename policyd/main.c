@@ -68,21 +68,36 @@ struct call {
 	char error[512];
 };
 
-/* One nng context and its aio, cycling receive -> decide -> (record is
- * durable) -> act -> reply. While a record is in the WAL client's hands
- * the slot waits; nothing blocks a thread. */
-struct slot {
-	nng_ctx ctx;
-	nng_aio *aio;
-	int sending;
-	Envelope *req;
+/* One call in flight: decided, its record made durable, then acted on.
+ * While a record is in the WAL client's hands the call waits; nothing
+ * blocks a thread. */
+struct slot;
+struct job {
+	struct slot *slot;
 	struct call c;
+	int refused; /* refused before any decision: c.error says why */
 	Autonomy__ToolResponse r;
 	char *policies[POLICY_MAX_IDS];
 	char *errors[POLICY_MAX_ERRORS];
 	struct wal_req w; /* the decision record, then runtime.deny */
 	Autonomy__Attr a[N_DECISION_ATTRS];
 	Autonomy__Attr *ap[N_DECISION_ATTRS];
+};
+
+/* One nng context and its aio, cycling receive -> its calls -> reply. A
+ * ToolRequest is one call (answered with a ToolResponse, or Error if
+ * refused); a ToolBatch is several, answered together with a
+ * ToolBatchReply once the last of them is done. */
+struct slot {
+	nng_ctx ctx;
+	nng_aio *aio;
+	int sending;
+	Envelope *req;
+	int batch;
+	size_t n;
+	struct job *jobs; /* &one, or n allocated for a batch */
+	struct job one;
+	unsigned pending; /* jobs not yet done (atomic) */
 };
 
 /* tool.result is written after the reply is on its way (the decision
@@ -166,16 +181,63 @@ static void reply_error(struct slot *s, const char *message)
 	reply_env(s, &env);
 }
 
-static void reply_call(struct slot *s)
+/* The slot's answer, once every job is done. */
+static void slot_reply(struct slot *s)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__ToolBatchReply br = AUTONOMY__TOOL_BATCH_REPLY__INIT;
+	Autonomy__ToolResponse *rs[ENV_MAX_TOOL_BATCH];
 
-	env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
-	env.tool_response = &s->r;
+	if (!s->batch) {
+		if (s->one.refused) {
+			reply_error(s, s->one.c.error);
+			return;
+		}
+		env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
+		env.tool_response = &s->one.r;
+		reply_env(s, &env);
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct job *j = &s->jobs[i];
+		if (j->refused) {
+			autonomy__tool_response__init(&j->r);
+			j->r.outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
+			j->r.kind = (char *)(j->c.kind ? j->c.kind : "");
+			j->r.error = j->c.error;
+		}
+		rs[i] = &j->r;
+	}
+	br.n_responses = s->n;
+	br.responses = rs;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY;
+	env.tool_batch_reply = &br;
 	reply_env(s, &env);
 }
 
-static void reply_unavailable(struct slot *s)
+/* A job is answered (its r, or refused); the last one sends the reply. */
+static void job_done(struct job *j)
+{
+	struct slot *s = j->slot;
+
+	if (__atomic_sub_fetch(&s->pending, 1, __ATOMIC_ACQ_REL) == 0)
+		slot_reply(s);
+}
+
+static void reply_call(struct job *j)
+{
+	job_done(j);
+}
+
+/* Refused before any decision (malformed call): no audit id. */
+static void job_refuse(struct job *j, const char *why)
+{
+	snprintf(j->c.error, sizeof(j->c.error), "%s", why);
+	j->refused = 1;
+	job_done(j);
+}
+
+static void reply_unavailable(struct job *s)
 {
 	log_warnx("call %s (%s): %s", s->c.audit_id, s->c.kind, s->c.error);
 	s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
@@ -184,7 +246,7 @@ static void reply_unavailable(struct slot *s)
 }
 
 /* Submits the slot's record: audit_id and tool are the call's. */
-static void submit(struct slot *s, const char *kind, size_t n_attrs,
+static void submit(struct job *s, const char *kind, size_t n_attrs,
                    void (*done)(struct wal_req *, int, const char *))
 {
 	autonomy__wal_append__init(&s->w.app);
@@ -249,7 +311,7 @@ static int submit_tool_result(struct call *c)
 
 static void runtime_deny_done(struct wal_req *w, int ok, const char *err)
 {
-	struct slot *s = w->arg;
+	struct job *s = w->arg;
 
 	if (!ok) {
 		snprintf(s->c.error, sizeof(s->c.error), "%s", err);
@@ -265,7 +327,7 @@ static void runtime_deny_done(struct wal_req *w, int ok, const char *err)
 /* The decision is durable (or cannot be): only now may the tool run. */
 static void decision_done(struct wal_req *w, int ok, const char *err)
 {
-	struct slot *s = w->arg;
+	struct job *s = w->arg;
 	struct call *c = &s->c;
 
 	if (!ok) {
@@ -307,7 +369,7 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 /* Decides one validated call and submits the decision record. Every
  * path that reached a decision names it (audit_id, kind, policy_ref,
  * policies). */
-static void decide(struct slot *s)
+static void decide(struct job *s)
 {
 	struct call *c = &s->c;
 	struct policy_decision *d = &c->decision;
@@ -376,14 +438,14 @@ static void decide(struct slot *s)
 	       decision_done);
 }
 
-static void serve_tool_request(struct slot *s, const Autonomy__ToolRequest *tr)
+static void serve_tool_request(struct job *s, const Autonomy__ToolRequest *tr)
 {
 	char err[256];
 
 	/* toolsrv checked both already; a compromised toolsrv did not. */
 	if (!params_kind_valid(tr->kind)) {
 		log_warnx("refused tool kind \"%.128s\"", tr->kind);
-		reply_error(s, "invalid tool kind");
+		job_refuse(s, "invalid tool kind");
 		return;
 	}
 	s->c.kind = tr->kind;
@@ -392,27 +454,76 @@ static void serve_tool_request(struct slot *s, const Autonomy__ToolRequest *tr)
 	                           err, sizeof(err));
 	if (s->c.params == NULL) {
 		log_warnx("refused params for %s: %s", tr->kind, err);
-		reply_error(s, err);
+		job_refuse(s, err);
 		return;
 	}
 	if (json_object_get(s->c.params, "runtime") != NULL) {
 		/* toolsrv answers this with a 400; it never gets here */
 		log_warnx("refused params for %s: params.runtime", tr->kind);
-		reply_error(s, "params.runtime is reserved for the runtime");
+		job_refuse(s, "params.runtime is reserved for the runtime");
 		return;
 	}
 	decide(s);
 }
 
-/* After the reply: the call's state goes, the slot is fresh. */
+/* After the reply: the calls' state goes, the slot is fresh. */
 static void slot_reset(struct slot *s)
 {
-	tool_result_clear(&s->c.tool);
-	json_decref(s->c.params);
-	s->c.tool.output_json = NULL;
-	s->c.params = NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		tool_result_clear(&s->jobs[i].c.tool);
+		json_decref(s->jobs[i].c.params);
+	}
+	if (s->jobs != &s->one)
+		free(s->jobs);
+	s->jobs = &s->one;
+	s->n = 0;
+	s->batch = 0;
 	envelope_free(s->req);
 	s->req = NULL;
+}
+
+static void job_init(struct job *j, struct slot *s)
+{
+	memset(j, 0, sizeof(*j));
+	j->slot = s;
+	autonomy__tool_response__init(&j->r);
+}
+
+/* Starts the request's calls: one, or a batch's. */
+static void serve(struct slot *s, int pid)
+{
+	const Autonomy__ToolBatch *b;
+	char err[256];
+
+	if (s->req->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
+		s->n = 1;
+		s->pending = 1;
+		serve_tool_request(&s->one, s->req->tool_request);
+		return;
+	}
+	if (s->req->body_case != AUTONOMY__ENVELOPE__BODY_TOOL_BATCH) {
+		snprintf(err, sizeof(err),
+		         "policyd serves ToolRequest and ToolBatch, not %s",
+		         envelope_body_name(s->req));
+		log_warnx("request from pid %d: %s", pid, err);
+		reply_error(s, err);
+		return;
+	}
+	b = s->req->tool_batch;
+	if ((s->jobs = calloc(b->n_calls, sizeof(*s->jobs))) == NULL) {
+		s->jobs = &s->one;
+		reply_error(s, "policyd: out of memory");
+		return;
+	}
+	s->batch = 1;
+	s->n = b->n_calls;
+	/* Every job counted before the first starts: none may finish the
+	 * batch early. */
+	s->pending = (unsigned)s->n;
+	for (size_t i = 0; i < s->n; i++)
+		job_init(&s->jobs[i], s);
+	for (size_t i = 0; i < b->n_calls; i++)
+		serve_tool_request(&s->jobs[i], b->calls[i]);
 }
 
 static void slot_cb(void *arg)
@@ -427,8 +538,7 @@ static void slot_cb(void *arg)
 		if (rv != 0) {
 			nng_msg_free(nng_aio_get_msg(s->aio));
 			nng_aio_set_msg(s->aio, NULL);
-			log_warnx("call %s: cannot send the reply: %s",
-			          s->c.audit_id, nng_strerror(rv));
+			log_warnx("cannot send a reply: %s", nng_strerror(rv));
 		}
 		slot_reset(s);
 		call_active(-1);
@@ -444,8 +554,8 @@ static void slot_cb(void *arg)
 		return;
 	}
 	call_active(1);
-	memset(&s->c, 0, sizeof(s->c));
-	autonomy__tool_response__init(&s->r);
+	job_init(&s->one, s);
+	s->jobs = &s->one;
 	msg = nng_aio_get_msg(s->aio);
 	nng_aio_set_msg(s->aio, NULL);
 	s->req = ipc_msg_unpack(msg, &pid, err, sizeof(err));
@@ -453,14 +563,9 @@ static void slot_cb(void *arg)
 	if (s->req == NULL) {
 		log_warnx("request from pid %d: %s", pid, err);
 		reply_error(s, err);
-	} else if (s->req->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
-		serve_tool_request(s, s->req->tool_request);
-	} else {
-		snprintf(err, sizeof(err), "policyd serves ToolRequest, not %s",
-		         envelope_body_name(s->req));
-		log_warnx("request from pid %d: %s", pid, err);
-		reply_error(s, err);
+		return;
 	}
+	serve(s, pid);
 }
 
 /* Things that would open files the first time they are used: do them

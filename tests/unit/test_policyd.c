@@ -260,6 +260,58 @@ static void test_sigterm_drains_results(void **state)
 	assert_int_equal(fake_wal_answered(f->wal), 2);
 }
 
+/* A ToolBatch: each call decided and recorded on its own, all answered
+ * together and in order; a malformed call is refused alone. */
+static void test_batch(void **state)
+{
+	struct helper_fixture *f = *state;
+	static const char *const kinds[] = {"tool.echo", "tool.shell",
+	                                    "Tool.Echo", "tool.echo"};
+	static const char *const params[] = {"{\"i\":1}", "{}", "{}",
+	                                     "{\"runtime\":{}}"};
+	Autonomy__ToolRequest tr[4], *trp[4];
+	Autonomy__ToolBatch b = AUTONOMY__TOOL_BATCH__INIT;
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__ToolResponse **r;
+	char err[256];
+
+	for (int i = 0; i < 4; i++) {
+		autonomy__tool_request__init(&tr[i]);
+		tr[i].kind = (char *)kinds[i];
+		tr[i].params_json = (char *)params[i];
+		trp[i] = &tr[i];
+	}
+	b.n_calls = 4;
+	b.calls = trp;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_BATCH;
+	req.tool_batch = &b;
+	if (ipc_call_sock(f->client, &req, &resp, err, sizeof(err)) < 0)
+		fail_msg("batch: %s", err);
+	assert_int_equal(resp->body_case,
+	                 AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY);
+	assert_int_equal(resp->tool_batch_reply->n_responses, 4);
+	r = resp->tool_batch_reply->responses;
+	assert_int_equal(r[0]->outcome, AUTONOMY__OUTCOME__OUTCOME_ALLOW);
+	assert_string_equal(r[0]->output_json, "{\"i\":1}");
+	assert_int_equal(r[1]->outcome, AUTONOMY__OUTCOME__OUTCOME_DENY);
+	assert_string_equal(r[1]->kind, "tool.shell");
+	assert_string_not_equal(r[0]->audit_id, r[1]->audit_id);
+	assert_int_equal(r[2]->outcome, AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE);
+	assert_string_equal(r[2]->error, "invalid tool kind");
+	assert_string_equal(r[2]->audit_id, "");
+	assert_int_equal(r[3]->outcome, AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE);
+	assert_non_null(strstr(r[3]->error, "params.runtime"));
+	assert_int_equal(
+	    fake_wal_count_kind(f->wal, "policy.allow", r[0]->audit_id), 1);
+	assert_int_equal(
+	    fake_wal_count_kind(f->wal, "policy.deny", r[1]->audit_id), 1);
+	assert_int_equal(fake_wal_wait_count(f->wal, 3, 5000), 0);
+	assert_int_equal(
+	    fake_wal_count_kind(f->wal, "tool.result", r[0]->audit_id), 1);
+	envelope_free(resp);
+	assert_int_equal(fake_wal_count(f->wal), 3); /* refusals record nothing */
+}
+
 static void test_wal_error_fails_closed(void **state)
 {
 	struct helper_fixture *f = *state;
@@ -469,6 +521,7 @@ int main(int argc, char **argv)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_sigterm_drains_results, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_http_get_runtime_deny, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_echo_bad_params, setup,
