@@ -1,7 +1,7 @@
 /* toolsrv_only: toolsrv with an instant fake policyd, to tell toolsrv's
  * own cost apart from the decision path (policyd + durable WAL append).
  * It plays the supervisor (binds 127.0.0.1:0, writes the token pipe,
- * starts TOOLSRV) and policyd (answers every ToolRequest with an allow
+ * starts TOOLSRV) and policyd (answers every call of a ToolBatch with an allow
  * whose output is the params), prints "url=URL token=TOKEN" and serves
  * until killed.
  *
@@ -36,26 +36,40 @@ static void *serve(void *arg)
 		return NULL;
 	for (;;) {
 		Envelope *req, env = AUTONOMY__ENVELOPE__INIT;
-		Autonomy__ToolResponse r = AUTONOMY__TOOL_RESPONSE__INIT;
 		int pid, closed;
 		if (ipc_recv(ctx, &req, &pid, &closed, err, sizeof(err)) < 0) {
 			if (closed)
 				return NULL;
 			continue;
 		}
-		if (req->body_case != AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
-			ipc_reply_error(ctx, "not a tool request");
+		if (req->body_case != AUTONOMY__ENVELOPE__BODY_TOOL_BATCH) {
+			ipc_reply_error(ctx, "not a tool batch");
 			envelope_free(req);
 			continue;
 		}
-		r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
-		r.audit_id = "00000000-0000-4000-8000-000000000000";
-		r.kind = req->tool_request->kind;
-		r.policy_ref = "bench";
-		r.output_json = req->tool_request->params_json;
-		env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
-		env.tool_response = &r;
-		ipc_reply(ctx, &env);
+		{
+			const Autonomy__ToolBatch *b = req->tool_batch;
+			Autonomy__ToolResponse r[ENV_MAX_TOOL_BATCH];
+			Autonomy__ToolResponse *rp[ENV_MAX_TOOL_BATCH];
+			Autonomy__ToolBatchReply br =
+			    AUTONOMY__TOOL_BATCH_REPLY__INIT;
+			for (size_t i = 0; i < b->n_calls; i++) {
+				autonomy__tool_response__init(&r[i]);
+				r[i].outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
+				r[i].audit_id =
+				    "00000000-0000-4000-8000-000000000000";
+				r[i].kind = b->calls[i]->kind;
+				r[i].policy_ref = "bench";
+				r[i].output_json = b->calls[i]->params_json;
+				rp[i] = &r[i];
+			}
+			br.n_responses = b->n_calls;
+			br.responses = rp;
+			env.body_case =
+			    AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY;
+			env.tool_batch_reply = &br;
+			ipc_reply(ctx, &env);
+		}
 		envelope_free(req);
 	}
 }

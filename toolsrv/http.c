@@ -20,21 +20,17 @@
 #include <string.h>
 
 #include "ipc.h"
+#include "pclient.h"
 #include "log.h"
 
 /* One call to policyd, from the parsed body to its answer. Between
- * call_start() and the callback's MHD_resume_connection() the connection
- * is suspended and the call belongs to nng's thread. */
+ * call_start() and the completion's MHD_resume_connection() the
+ * connection is suspended and the call belongs to the policyd client. */
 struct call {
-	struct toolsrv *ts;
 	struct MHD_Connection *conn;
-	nng_ctx ctx;
-	nng_aio *aio;
-	int receiving; /* the request went out; the answer is awaited */
-	int done;      /* resp or err is final */
+	struct pcall pc;
+	int done; /* pc.resp or pc.err is final */
 	char *kind, *params;
-	Envelope *resp;
-	char err[256];
 };
 
 /* One request's body as it arrives. */
@@ -57,10 +53,7 @@ static void call_free(struct call *k)
 {
 	if (k == NULL)
 		return;
-	if (k->aio != NULL)
-		nng_aio_free(k->aio);
-	nng_ctx_close(k->ctx);
-	envelope_free(k->resp);
+	pcall_release(&k->pc);
 	free(k->kind);
 	free(k->params);
 	free(k);
@@ -68,59 +61,24 @@ static void call_free(struct call *k)
 
 /* The answer is in (or the call failed): hand the connection back to the
  * event loop, which renders it (on_request sees call->done). */
-static void call_finish(struct call *k)
+static void call_done(struct pcall *pc)
 {
+	struct call *k = pc->arg;
+
+	if (pc->resp == NULL)
+		log_warnx("policyd call %s: %s", k->kind, pc->err);
 	k->done = 1;
 	MHD_resume_connection(k->conn);
 }
 
-static void call_cb(void *arg)
-{
-	struct call *k = arg;
-	int rv = nng_aio_result(k->aio), pid;
-	nng_msg *msg;
-
-	if (!k->receiving) {
-		if (rv != 0) {
-			nng_msg_free(nng_aio_get_msg(k->aio));
-			nng_aio_set_msg(k->aio, NULL);
-			snprintf(k->err, sizeof(k->err), "send: %s",
-			         nng_strerror(rv));
-			log_warnx("policyd call %s: %s", k->kind, k->err);
-			call_finish(k);
-			return;
-		}
-		k->receiving = 1;
-		nng_aio_set_timeout(k->aio, k->ts->call_timeout_ms);
-		nng_ctx_recv(k->ctx, k->aio);
-		return;
-	}
-	if (rv != 0) {
-		snprintf(k->err, sizeof(k->err), "receive: %s",
-		         nng_strerror(rv));
-		log_warnx("policyd call %s: %s", k->kind, k->err);
-		call_finish(k);
-		return;
-	}
-	msg = nng_aio_get_msg(k->aio);
-	nng_aio_set_msg(k->aio, NULL);
-	k->resp = ipc_msg_unpack(msg, &pid, k->err, sizeof(k->err));
-	nng_msg_free(msg);
-	call_finish(k);
-}
-
-/* Sends ToolRequest{kind, params} to policyd on a context of its own and
- * suspends the connection until the answer. Takes kind and params. -1
- * (nothing suspended, err set) if the call could not start. */
+/* Hands ToolRequest{kind, params} to the policyd client and suspends the
+ * connection until the answer. Takes kind and params. -1 (nothing
+ * suspended, err set) if the call could not start. */
 static int call_start(struct toolsrv *ts, struct MHD_Connection *c,
                       struct upload *u, char *kind, char *params, char *err,
                       size_t errlen)
 {
-	Envelope req = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__ToolRequest tr = AUTONOMY__TOOL_REQUEST__INIT;
 	struct call *k = calloc(1, sizeof(*k));
-	nng_msg *msg;
-	int rv;
 
 	if (k == NULL) {
 		free(kind);
@@ -128,34 +86,18 @@ static int call_start(struct toolsrv *ts, struct MHD_Connection *c,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	k->ts = ts;
 	k->conn = c;
 	k->kind = kind;
 	k->params = params;
-	if ((rv = nng_ctx_open(&k->ctx, ts->policyd)) != 0 ||
-	    (rv = nng_aio_alloc(&k->aio, call_cb, k)) != 0) {
-		snprintf(err, errlen, "policyd context: %s", nng_strerror(rv));
-		call_free(k);
-		return -1;
-	}
-	tr.kind = kind;
-	tr.params_json = params;
-	req.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST;
-	req.tool_request = &tr;
-	if (ipc_msg_pack(&req, &msg) < 0) {
-		snprintf(err, errlen, "cannot pack the request");
-		call_free(k);
-		return -1;
-	}
+	k->pc.kind = kind;
+	k->pc.params = params;
+	k->pc.done = call_done;
+	k->pc.arg = k;
 	u->call = k;
-	/* Suspended before the request leaves, so the callback's resume
-	 * always finds a suspended connection. A short send timeout: with
-	 * no pipe to policyd the call fails fast instead of waiting the
-	 * whole decision timeout. */
+	/* Suspended before the call leaves, so the completion's resume
+	 * always finds a suspended connection. */
 	MHD_suspend_connection(c);
-	nng_aio_set_msg(k->aio, msg);
-	nng_aio_set_timeout(k->aio, ts->send_timeout_ms);
-	nng_ctx_send(k->ctx, k->aio);
+	pclient_submit(ts->pclient, &k->pc);
 	return 0;
 }
 
@@ -318,9 +260,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (u->call != NULL) {
 		/* Resumed: policyd answered, or the call failed. */
 		struct call *k = u->call;
+		Envelope e = AUTONOMY__ENVELOPE__INIT;
 		if (!k->done)
 			return MHD_YES;
-		request_render(k->resp, k->err, k->kind, &reply);
+		if (k->pc.resp != NULL) {
+			e.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
+			e.tool_response = (Autonomy__ToolResponse *)k->pc.resp;
+		}
+		request_render(k->pc.resp ? &e : NULL, k->pc.err, k->kind,
+		               &reply);
+		pcall_release(&k->pc);
 		return send_reply(c, &reply);
 	}
 	{

@@ -22,6 +22,7 @@
 #include "helper.h"
 #include "ipc.h"
 #include "log.h"
+#include "pclient.h"
 #include "toolsrv.h"
 
 static char token_buf[REQUEST_MAX_TOKEN + 1];
@@ -170,6 +171,9 @@ int main(int argc, char **argv)
 	if (ipc_dial_req(&ts.policyd, url, ts.call_timeout_ms) < 0)
 		fatalx("cannot dial policyd at %s", url);
 	wait_connected(ts.policyd, TOOLSRV_CALL_TIMEOUT_MS);
+	if ((ts.pclient = pclient_open(ts.policyd, ts.send_timeout_ms,
+	                               ts.call_timeout_ms)) == NULL)
+		fatalx("cannot set up the policyd client");
 
 	if (sandbox_confine() < 0)
 		fatalx("cannot confine toolsrv");

@@ -20,6 +20,7 @@
 struct toolsrv {
 	struct tool_token token;
 	nng_socket policyd;
+	struct pclient *pclient; /* calls to policyd, batched (pclient.h) */
 	int call_timeout_ms;
 	int send_timeout_ms;
 	struct MHD_Daemon *mhd;

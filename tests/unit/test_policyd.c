@@ -309,7 +309,8 @@ static void test_batch(void **state)
 	assert_int_equal(
 	    fake_wal_count_kind(f->wal, "tool.result", r[0]->audit_id), 1);
 	envelope_free(resp);
-	assert_int_equal(fake_wal_count(f->wal), 3); /* refusals record nothing */
+	assert_int_equal(fake_wal_count(f->wal),
+	                 3); /* refusals record nothing */
 }
 
 static void test_wal_error_fails_closed(void **state)

@@ -43,45 +43,71 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- fake policyd ------------------------------------------------------ */
 
-static void answer(nng_ctx ctx, const Autonomy__ToolRequest *req)
+/* The fake's answer to one call into r (audit points at its storage):
+ * 0, or 1 for "answer the whole request with Error", 2 for "never". */
+static int answer_one(const Autonomy__ToolRequest *req,
+                      Autonomy__ToolResponse *r, char *audit, size_t alen)
 {
-	Envelope env = AUTONOMY__ENVELOPE__INIT;
-	Autonomy__ToolResponse r = AUTONOMY__TOOL_RESPONSE__INIT;
 	static char *pols[] = {"demo-deny"};
-	char audit[64];
 	int n;
 
 	pthread_mutex_lock(&lock);
 	n = ++calls;
 	pthread_mutex_unlock(&lock);
-	snprintf(audit, sizeof(audit), "00000000-0000-4000-8000-%012d", n);
-	r.audit_id = audit;
-	r.kind = req->kind;
-	r.policy_ref = "test@1";
+	autonomy__tool_response__init(r);
+	snprintf(audit, alen, "00000000-0000-4000-8000-%012d", n);
+	r->audit_id = audit;
+	r->kind = req->kind;
+	r->policy_ref = "test@1";
 	if (strcmp(req->kind, "tool.echo") == 0) {
-		r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
-		r.output_json = req->params_json;
+		r->outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
+		r->output_json = req->params_json;
 	} else if (strcmp(req->kind, "tool.denied") == 0) {
-		r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
-		r.layer = "policy";
-		r.reason = "not on the list";
-		r.n_policies = 1;
-		r.policies = pols;
+		r->outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
+		r->layer = "policy";
+		r->reason = "not on the list";
+		r->n_policies = 1;
+		r->policies = pols;
 	} else if (strcmp(req->kind, "tool.bad") == 0) {
-		r.outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
-		r.error = "params.x: missing";
+		r->outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
+		r->error = "params.x: missing";
 	} else if (strcmp(req->kind, "tool.unavail") == 0) {
-		r.outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
-		r.audit_id = "";
-		r.error = "walwriter did not ack";
+		r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
+		r->audit_id = "";
+		r->error = "walwriter did not ack";
 	} else if (strcmp(req->kind, "tool.error") == 0) {
+		return 1;
+	} else {
+		return 2; /* tool.hang and the rest: never answered */
+	}
+	return 0;
+}
+
+/* toolsrv sends ToolBatch requests (one call or several). */
+static void answer(nng_ctx ctx, const Autonomy__ToolBatch *b)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__ToolBatchReply br = AUTONOMY__TOOL_BATCH_REPLY__INIT;
+	Autonomy__ToolResponse r[ENV_MAX_TOOL_BATCH], *rp[ENV_MAX_TOOL_BATCH];
+	char audit[ENV_MAX_TOOL_BATCH][64];
+	int worst = 0;
+
+	for (size_t i = 0; i < b->n_calls; i++) {
+		int rc = answer_one(b->calls[i], &r[i], audit[i], 64);
+		if (rc > worst)
+			worst = rc;
+		rp[i] = &r[i];
+	}
+	if (worst == 2)
+		return;
+	if (worst == 1) {
 		ipc_reply_error(ctx, "malformed request");
 		return;
-	} else {
-		return; /* tool.hang and the rest: never answered */
 	}
-	env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_RESPONSE;
-	env.tool_response = &r;
+	br.n_responses = b->n_calls;
+	br.responses = rp;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY;
+	env.tool_batch_reply = &br;
 	ipc_reply(ctx, &env);
 }
 
@@ -101,8 +127,8 @@ static void *policyd_serve(void *arg)
 				break;
 			continue;
 		}
-		if (env->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST)
-			answer(ctx, env->tool_request);
+		if (env->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_BATCH)
+			answer(ctx, env->tool_batch);
 		envelope_free(env);
 	}
 	return NULL;
