@@ -95,8 +95,9 @@ struct slot {
 	Envelope *req;
 	int batch;
 	size_t n;
-	struct job *jobs; /* &one, or n allocated for a batch */
+	struct job *jobs; /* &one, or the first n of pool for a batch */
 	struct job one;
+	struct job *pool; /* ENV_MAX_TOOL_BATCH jobs, made on first use */
 	unsigned pending; /* jobs not yet done (atomic) */
 };
 
@@ -473,9 +474,7 @@ static void slot_reset(struct slot *s)
 		tool_result_clear(&s->jobs[i].c.tool);
 		json_decref(s->jobs[i].c.params);
 	}
-	if (s->jobs != &s->one)
-		free(s->jobs);
-	s->jobs = &s->one;
+	s->jobs = &s->one; /* the pool stays: no allocation per batch */
 	s->n = 0;
 	s->batch = 0;
 	envelope_free(s->req);
@@ -510,11 +509,12 @@ static void serve(struct slot *s, int pid)
 		return;
 	}
 	b = s->req->tool_batch;
-	if ((s->jobs = calloc(b->n_calls, sizeof(*s->jobs))) == NULL) {
-		s->jobs = &s->one;
+	if (s->pool == NULL &&
+	    (s->pool = malloc(ENV_MAX_TOOL_BATCH * sizeof(*s->pool))) == NULL) {
 		reply_error(s, "policyd: out of memory");
 		return;
 	}
+	s->jobs = s->pool;
 	s->batch = 1;
 	s->n = b->n_calls;
 	/* Every job counted before the first starts: none may finish the
