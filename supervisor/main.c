@@ -8,6 +8,7 @@
 #include "flags.h"
 #include "log.h"
 #include "policy_cmd.h"
+#include "derive.h"
 #include "run.h"
 #include "wal_cmd.h"
 
@@ -25,6 +26,8 @@ static const char usage[] =
     "                              decide one tool call, run nothing\n"
     "  policy authorize ...        a general Cedar request (--help)\n"
     "  policy show-default [--mavlink]  print the embedded policy\n"
+    "  preload derive-allowlist LOG [--manifest]\n"
+    "                              dlopen allow-list from a shim audit log\n"
     "  version                     print the version\n"
     "\n"
     "'autonomy run --help' for run's flags; 'autonomy bundle --help',\n"
@@ -45,6 +48,13 @@ int main(int argc, char **argv)
 		return bundle_cmd_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "policy") == 0)
 		return policy_cmd_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "preload") == 0) {
+		if (argc >= 3 && strcmp(argv[2], "derive-allowlist") == 0)
+			return preload_derive_main(argc - 2, argv + 2);
+		fprintf(stderr, "usage: autonomy preload derive-allowlist LOG "
+		                "[--manifest]\n");
+		return 64;
+	}
 	if (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0) {
 		printf("autonomy %s\n", AUTONOMY_VERSION);
