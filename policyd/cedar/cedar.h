@@ -95,6 +95,13 @@ const char *cedar_policy_annotation(const struct cedar_policy_set *ps, size_t i,
                                     const char *key);
 const char *cedar_policy_name(const struct cedar_policy_set *ps, size_t i);
 
+/* An entity uid as written in a policy (`Ns::Type::"id"`, Cedar's
+ * string escapes; whitespace and comments around it allowed), alone in
+ * text, as the reference's JSON {"type": T, "id": I}. NULL on error (d:
+ * "file:line:col: message"). */
+json_t *cedar_parse_uid(const char *file, const char *text, size_t len,
+                        struct cedar_diag *d);
+
 /* ---- entities ------------------------------------------------------- */
 
 /* Loads the reference's entity JSON: an array of

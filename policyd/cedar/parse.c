@@ -2208,3 +2208,48 @@ out:
 	interner_free(&p.in);
 	return ret;
 }
+
+/* An entity uid written as in a policy (`Ns::Type::"id"`, with Cedar's
+ * string escapes), alone in text: what `autonomy policy authorize`
+ * accepts on its command line, parsed by the same lexer and rules as
+ * policies (reserved names, `__cedar`). */
+json_t *cedar_parse_uid(const char *file, const char *text, size_t len,
+                        struct cedar_diag *d)
+{
+	struct arena a;
+	struct parser p;
+	struct cexpr *e;
+	json_t *uid = NULL;
+
+	arena_init(&a, CEDAR_MAX_EVAL_BYTES);
+	memset(&p, 0, sizeof(p));
+	p.file = file != NULL ? file : "<uid>";
+	p.src = text;
+	p.len = len;
+	p.line = p.col = 1;
+	p.a = &a;
+	p.d = d;
+	d->msg[0] = '\0';
+	interner_init(&p.in, &a);
+	if (len > CEDAR_MAX_POLICY_TEXT) {
+		fail_at(&p, 1, 1, "too long (%zu bytes)", len);
+	} else if (peek(&p)->t != T_IDENT) {
+		unexpected(&p, peek(&p), "an entity uid like Type::\"id\"");
+	} else if ((e = parse_name_or_ref(&p)) != NULL) {
+		if (e->op != OP_LIT || e->lit.kind != CV_UID)
+			fail_at(&p, e->line, e->col,
+			        "expected an entity uid like Type::\"id\" or "
+			        "Ns::Type::\"id\"");
+		else if (peek(&p)->t != T_EOF)
+			unexpected(&p, peek(&p), "the end after the uid");
+		else if ((uid = json_pack("{s:s%, s:s%}", "type",
+		                          e->lit.uid->type->s,
+		                          (size_t)e->lit.uid->type->len, "id",
+		                          e->lit.uid->id->s,
+		                          (size_t)e->lit.uid->id->len)) == NULL)
+			oom(&p);
+	}
+	interner_free(&p.in);
+	arena_free(&a);
+	return uid;
+}

@@ -111,12 +111,15 @@ class PolicyCli(TestCase):
 
     def test_authorize_refusals(self):
         bad = [
-            (['--principal', 'User:"a"'], "--principal: expected `::`"),
-            (['--principal', 'User::"a\\q"'], "invalid escape"),
-            (['--principal', 'User::"a"; x'], "unexpected `; x`"),
+            # parsed by the engine: flag:line:col: message
+            (['--principal', 'User:"a"'],
+             "--principal:1:1: expected an entity uid"),
+            (['--principal', 'User::"a\\q"'], "is not a valid escape"),
+            (['--principal', 'User::"a"; x'],
+             "--principal:1:10: unexpected `;`"),
             (['--principal', 'User::"a", action, resource); permit(x'],
-             "after the id"),
-            (['--principal', '9x::"a"'], "expected an entity type"),
+             "expected the end after the uid"),
+            (['--principal', '9x::"a"'], "unexpected `9`"),
             (['--context', '[1]'], "--context: must be a JSON object"),
             (['--context', '{"a": '], "--context: invalid JSON"),
         ]

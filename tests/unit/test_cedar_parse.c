@@ -411,9 +411,47 @@ static void test_whitespace_and_comments(void **state)
 	        "UTF-8");
 }
 
+/* cedar_parse_uid: one entity uid, by the policy lexer's rules. */
+static void test_parse_uid(void **state)
+{
+	static const char ok[] =
+	    " Ns::Sub::User::\"q\\\"uote\\u{e9}\\0\" // c\n";
+	static const char *const bad[][2] = {
+	    {"User:\"a\"", "uid:1:1: "},
+	    {"User::\"a\" x", "uid:1:11: "},
+	    {"User::\"a\\q\"", "not a valid escape"},
+	    {"principal", "expected an entity uid"},
+	    {"if::\"a\"", "reserved"},
+	    {"__cedar::T::\"a\"", "__cedar"},
+	    {"", "uid:1:1: "},
+	};
+	struct cedar_diag d;
+	json_t *u;
+	(void)state;
+
+	u = cedar_parse_uid("uid", ok, strlen(ok), &d);
+	assert_non_null(u);
+	assert_string_equal(json_string_value(json_object_get(u, "type")),
+	                    "Ns::Sub::User");
+	/* q"uote, e-acute, NUL: 9 bytes, the NUL kept */
+	assert_int_equal(json_string_length(json_object_get(u, "id")), 9);
+	assert_memory_equal(json_string_value(json_object_get(u, "id")),
+	                    "q\"uote\xc3\xa9\0", 9);
+	json_decref(u);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		u = cedar_parse_uid("uid", bad[i][0], strlen(bad[i][0]), &d);
+		if (u != NULL)
+			fail_msg("accepted %s", bad[i][0]);
+		if (strstr(d.msg, bad[i][1]) == NULL)
+			fail_msg("%s: %s (want %s)", bad[i][0], d.msg,
+			         bad[i][1]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_uid),
 	    cmocka_unit_test(test_scope_forms),
 	    cmocka_unit_test(test_scope_refusals),
 	    cmocka_unit_test(test_annotations_and_ids),
