@@ -731,5 +731,8 @@ int main(int argc, char **argv)
 		;
 	log_debug("signal %d: draining", sig);
 	drain();
-	exit(0);
+	/* _exit: nothing to flush (stderr is unbuffered), and exit()'s
+	 * handlers would tear nng down under its own threads, which may
+	 * still be finishing a peer's closed pipe. */
+	_exit(0);
 }
