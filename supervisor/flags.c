@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capdrop.h"
 #include "log.h"
 
 const char run_usage[] =
     "usage: autonomy run [--dir PATH] [--keep] [--policy REF|PATH]\n"
-    "                    [--cache-dir DIR] [--] CMD [ARGS...]\n"
+    "                    [--cache-dir DIR] [--seccomp-profile PATH |\n"
+    "                    --no-seccomp] [--cap-drop CAP[,CAP...]]...\n"
+    "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -24,6 +27,17 @@ const char run_usage[] =
     "               starts; see docs/bundles.md\n"
     "  --cache-dir DIR  the bundle cache for a reference (default\n"
     "               $XDG_DATA_HOME/autonomy/cache)\n"
+    "  --seccomp-profile PATH  the workload's seccomp filter from a\n"
+    "               Docker/OCI seccomp JSON file instead of the embedded\n"
+    "               starter profile (which denies mount, unshare,\n"
+    "               io_uring, ptrace, keyctl, bpf, ... with EPERM).\n"
+    "               Compiled before anything starts\n"
+    "  --no-seccomp no workload seccomp profile at all: prints a\n"
+    "               WARNING and writes seccomp-opt-out to the WAL\n"
+    "  --cap-drop CAP[,CAP...]  drop these capabilities (NET_RAW or\n"
+    "               CAP_NET_RAW, any case; ALL) from the workload's\n"
+    "               bounding, effective, permitted, inheritable and\n"
+    "               ambient sets. Repeatable\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -31,8 +45,9 @@ const char run_usage[] =
     "not be executed.\n";
 
 /* Our flags that take a value ("--flag VALUE" or "--flag=VALUE"). */
-static const char *const valued_flags[] = {"--dir", "--policy", "--cache-dir",
-                                           NULL};
+static const char *const valued_flags[] = {"--dir",       "--policy",
+                                           "--cache-dir", "--seccomp-profile",
+                                           "--cap-drop",  NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
  * the "=" form. */
@@ -59,7 +74,8 @@ static int is_own_flag(const char *a)
 {
 	const char *v;
 
-	return strcmp(a, "--keep") == 0 || valued_flag(a, &v) != NULL;
+	return strcmp(a, "--keep") == 0 || strcmp(a, "--no-seccomp") == 0 ||
+	       valued_flag(a, &v) != NULL;
 }
 
 /* A valued flag in its separate form: its value is the next argument. */
@@ -76,6 +92,10 @@ static const char *flag_need(const char *flag)
 		return "a directory path";
 	if (strcmp(flag, "--policy") == 0)
 		return "a bundle (a directory, a .tar or name:version)";
+	if (strcmp(flag, "--seccomp-profile") == 0)
+		return "a Docker/OCI seccomp JSON file";
+	if (strcmp(flag, "--cap-drop") == 0)
+		return "capability names (CAP[,CAP...] or ALL)";
 	return "a directory";
 }
 
@@ -96,18 +116,35 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			break; /* the workload's command */
 		if (strcmp(a, "--keep") == 0) {
 			o->keep = 1;
+		} else if (strcmp(a, "--no-seccomp") == 0) {
+			o->no_seccomp = 1;
 		} else if ((flag = valued_flag(a, &val)) != NULL) {
 			if (val == NULL && i + 1 < argc)
 				val = argv[++i];
 			if (val == NULL || val[0] == '\0')
 				return errorf(err, errlen, "%s needs %s", flag,
 				              flag_need(flag));
-			if (strcmp(flag, "--dir") == 0)
+			if (strcmp(flag, "--dir") == 0) {
 				o->wal_dir = val;
-			else if (strcmp(flag, "--policy") == 0)
+			} else if (strcmp(flag, "--policy") == 0) {
 				o->policy = val;
-			else
+			} else if (strcmp(flag, "--seccomp-profile") == 0) {
+				o->seccomp_profile = val;
+			} else if (strcmp(flag, "--cap-drop") == 0) {
+				if (o->ncap_drop >= RUN_MAX_CAP_DROP)
+					return errorf(
+					    err, errlen,
+					    "--cap-drop: more than %d "
+					    "given (list them: "
+					    "CAP,CAP,...)",
+					    RUN_MAX_CAP_DROP);
+				if (capdrop_parse(val, &o->cap_drop_mask, err,
+				                  errlen) < 0)
+					return -1;
+				o->cap_drop[o->ncap_drop++] = val;
+			} else {
 				o->cache_dir = val;
+			}
 		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			o->help = 1;
 			return 0;
@@ -123,6 +160,12 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		              "(usage: autonomy run [flags] CMD [ARGS...])");
 	o->cmd = &argv[i];
 	o->ncmd = argc - i;
+	/* Before any side effect: a user who asked for both would get
+	 * one of them silently. */
+	if (o->seccomp_profile != NULL && o->no_seccomp)
+		return errorf(err, errlen,
+		              "--seccomp-profile and --no-seccomp exclude each "
+		              "other (give one)");
 	if (o->cache_dir != NULL && o->policy == NULL)
 		return errorf(err, errlen,
 		              "--cache-dir is only used with --policy "

@@ -5,8 +5,10 @@
 #define AUTONOMY_FLAGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define RUN_MAX_MISPLACED 8
+#define RUN_MAX_CAP_DROP 64
 
 struct run_opts {
 	const char *wal_dir;   /* pinned WAL dir, or NULL for a temp dir */
@@ -16,8 +18,17 @@ struct run_opts {
 	                          demo policy */
 	const char *cache_dir; /* --cache-dir DIR: the bundle cache for a
 	                          --policy reference */
-	int help;              /* --help: print usage, exit 0 */
-	char **cmd;            /* the workload's argv (NULL-terminated) */
+	/* The workload's seccomp layer: the starter profile unless one
+	 * of these (never both). */
+	const char *seccomp_profile; /* --seccomp-profile PATH */
+	int no_seccomp;              /* --no-seccomp: loud, audited */
+	/* --cap-drop, each value as given (the spawner parses them again)
+	 * and their union, names checked with libcap-ng. */
+	const char *cap_drop[RUN_MAX_CAP_DROP];
+	int ncap_drop;
+	uint64_t cap_drop_mask;
+	int help;   /* --help: print usage, exit 0 */
+	char **cmd; /* the workload's argv (NULL-terminated) */
 	int ncmd;
 	/* Our own flags found among the workload's arguments (e.g.
 	 * `autonomy run sh x.sh --keep`): they went to the workload, and the

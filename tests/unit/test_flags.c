@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "capdrop.h"
 #include "flags.h"
 
 static int parse(int argc, char **argv, const char *env, struct run_opts *o,
@@ -159,6 +160,72 @@ static void flags_policy_misplaced(void **state)
 	                         "-- sh x.sh");
 }
 
+static void flags_seccomp(void **state)
+{
+	char *v[] = {"run", "--seccomp-profile", "p.json", "true", NULL};
+	char *n[] = {"run", "--no-seccomp", "true", NULL};
+	char *both[] = {"run", "--no-seccomp", "--seccomp-profile=p.json",
+	                "true", NULL};
+	char *empty[] = {"run", "--seccomp-profile=", "true", NULL};
+	char *late[] = {"run", "sh", "--no-seccomp", NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(4, v, NULL, &o, err), 0);
+	assert_string_equal(o.seccomp_profile, "p.json");
+	assert_int_equal(o.no_seccomp, 0);
+	assert_int_equal(parse(3, n, NULL, &o, err), 0);
+	assert_null(o.seccomp_profile);
+	assert_int_equal(o.no_seccomp, 1);
+	assert_int_equal(parse(4, both, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--seccomp-profile"));
+	assert_non_null(strstr(err, "--no-seccomp"));
+	assert_int_equal(parse(3, empty, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--seccomp-profile"));
+	/* after the command it is the workload's, and flagged */
+	assert_int_equal(parse(3, late, NULL, &o, err), 0);
+	assert_int_equal(o.no_seccomp, 0);
+	assert_int_equal(o.nmisplaced, 1);
+	assert_string_equal(o.misplaced[0], "--no-seccomp");
+}
+
+static void flags_cap_drop(void **state)
+{
+	char *v[] = {
+	    "run",  "--cap-drop", "NET_RAW,cap_sys_admin", "--cap-drop=Chown",
+	    "true", NULL};
+	char *all[] = {"run", "--cap-drop", "all", "true", NULL};
+	char *bad[] = {"run", "--cap-drop", "NET_RAW,CAP_BOGUS", "true", NULL};
+	char *num[] = {"run", "--cap-drop", "13", "true", NULL};
+	char *hole[] = {"run", "--cap-drop", "NET_RAW,,CHOWN", "true", NULL};
+	char *none[] = {"run", "--cap-drop", NULL};
+	struct run_opts o;
+	char err[256], fmt[256];
+	(void)state;
+
+	assert_int_equal(parse(5, v, NULL, &o, err), 0);
+	assert_int_equal(o.ncap_drop, 2);
+	assert_string_equal(o.cap_drop[0], "NET_RAW,cap_sys_admin");
+	assert_string_equal(o.cap_drop[1], "Chown");
+	assert_true(o.cap_drop_mask == (1ULL << 13 | 1ULL << 21 | 1ULL << 0));
+	capdrop_format(o.cap_drop_mask, fmt, sizeof(fmt));
+	assert_string_equal(fmt, "CAP_CHOWN,CAP_NET_RAW,CAP_SYS_ADMIN");
+	assert_int_equal(parse(4, all, NULL, &o, err), 0);
+	assert_true(o.cap_drop_mask == CAPDROP_ALL);
+	capdrop_format(o.cap_drop_mask, fmt, sizeof(fmt));
+	assert_string_equal(fmt, "ALL");
+	assert_int_equal(parse(4, bad, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "CAP_BOGUS"));
+	assert_non_null(strstr(err, "--cap-drop"));
+	assert_int_equal(parse(4, num, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "\"13\""));
+	assert_int_equal(parse(4, hole, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(parse(2, none, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--cap-drop"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +237,8 @@ int main(void)
 	    cmocka_unit_test(flags_corrected_invocation),
 	    cmocka_unit_test(flags_policy_and_cache_dir),
 	    cmocka_unit_test(flags_policy_misplaced),
+	    cmocka_unit_test(flags_seccomp),
+	    cmocka_unit_test(flags_cap_drop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
