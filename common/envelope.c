@@ -91,6 +91,33 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
 	return 0;
 }
 
+/* The workload's sandbox settings: a known seccomp mode, a profile text
+ * exactly when the mode takes one, bounded cap-drop values. */
+static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
+                               size_t errlen)
+{
+	int profile =
+	    s->seccomp_mode == AUTONOMY__SECCOMP_MODE__SECCOMP_PROFILE;
+
+	if (s->seccomp_mode != AUTONOMY__SECCOMP_MODE__SECCOMP_STARTER &&
+	    !profile && s->seccomp_mode != AUTONOMY__SECCOMP_MODE__SECCOMP_NONE)
+		return errorf(err, errlen, "seccomp_mode %d unknown",
+		              (int)s->seccomp_mode);
+	if (check_str(s->seccomp_profile_json, ENV_MAX_SECCOMP_JSON,
+	              "seccomp_profile_json", err, errlen) < 0 ||
+	    check_str(s->seccomp_profile_path, 4096, "seccomp_profile_path",
+	              err, errlen) < 0)
+		return -1;
+	if (profile != (s->seccomp_profile_json[0] != '\0') ||
+	    profile != (s->seccomp_profile_path[0] != '\0'))
+		return errorf(err, errlen,
+		              "seccomp_profile_json/path: given %s "
+		              "SECCOMP_PROFILE",
+		              profile ? "empty with" : "without");
+	return check_strv(s->n_cap_drop, s->cap_drop, ENV_MAX_CAP_DROP, 1024,
+	                  "cap_drop", err, errlen);
+}
+
 static int check_tool_request(const Autonomy__ToolRequest *r, char *err,
                               size_t errlen)
 {
@@ -231,7 +258,7 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 			return -1;
 		if (s->pgid < 0)
 			return errorf(err, errlen, "pgid %d invalid", s->pgid);
-		return 0;
+		return check_spawn_sandbox(s, err, errlen);
 	}
 	case AUTONOMY__ENVELOPE__BODY_SPAWN_REPLY:
 		if (env->spawn_reply->pid <= 1)

@@ -24,11 +24,14 @@
 #define ENV_MAX_ATTR_KEY 64
 #define ENV_MAX_ATTR_VALUE 8192
 #define ENV_MAX_PEERS 16
-#define ENV_MAX_BATCH 256 /* appends in one WalBatch */
+#define ENV_MAX_BATCH 256     /* appends in one WalBatch */
 #define ENV_MAX_TOOL_BATCH 16 /* calls in one ToolBatch */
 #define ENV_MAX_ARGV 4096
 #define ENV_MAX_ENV 4096
 #define ENV_MAX_ARG_BYTES (128u * 1024)
+/* SECCOMP_PROFILE_MAX_BYTES (spawner/seccomp/profile.h) */
+#define ENV_MAX_SECCOMP_JSON (1024u * 1024)
+#define ENV_MAX_CAP_DROP 64 /* RUN_MAX_CAP_DROP */
 
 typedef Autonomy__Envelope Envelope;
 

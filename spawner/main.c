@@ -3,7 +3,8 @@
  *   spawner --rundir DIR --ready-fd N
  *
  * Listens (rep) on DIR/spawner.sock for its supervisor's SpawnRequest and
- * WaitRequest, dials (req) DIR/walwriter.sock to record workload.start.
+ * WaitRequest, dials (req) DIR/walwriter.sock to record the workload's
+ * sandbox layers (sandbox.layer, before it starts) and workload.start.
  * It serves its parent only (the supervisor, by the connection's peer
  * pid), has at most one workload alive at a time, and never has any
  * other child. Requests are served one at a time: the supervisor sends
@@ -19,8 +20,10 @@
 #include <unistd.h>
 
 #include "envelope.h"
+#include "capdrop.h"
 #include "helper.h"
 #include "ipc.h"
+#include "layers.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -35,15 +38,16 @@ struct spawner {
 };
 
 /* What the child reports on the exec pipe when it cannot exec. */
-enum child_stage { STAGE_PGID, STAGE_CWD, STAGE_EXEC };
+enum child_stage { STAGE_PGID, STAGE_CWD, STAGE_LAYERS, STAGE_EXEC };
 struct child_failure {
 	int stage;
 	int err;
+	int layer; /* STAGE_LAYERS: enum layer_stage */
 };
 
-static noreturn void child_fail(int fd, int stage)
+static noreturn void child_fail(int fd, int stage, int layer)
 {
-	struct child_failure f = {stage, errno};
+	struct child_failure f = {stage, errno, layer};
 
 	(void)!write(fd, &f, sizeof(f));
 	_exit(127);
@@ -51,11 +55,13 @@ static noreturn void child_fail(int fd, int stage)
 
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * spawner has nng's threads, the child only this one). */
-static noreturn void child_exec(const Autonomy__SpawnRequest *req, char **argv,
-                                char **envp, int errfd)
+static noreturn void child_exec(const Autonomy__SpawnRequest *req,
+                                const struct workload_layers *layers,
+                                char **argv, char **envp, int errfd)
 {
 	struct sigaction dfl;
 	sigset_t none;
+	int layer = 0;
 
 	/* The spawner ignores SIGPIPE, and ignored signals survive exec. */
 	memset(&dfl, 0, sizeof(dfl));
@@ -68,17 +74,21 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req, char **argv,
 	/* Join the supervisor's group so the terminal's Ctrl-C reaches the
 	 * workload; 0 gives it a group of its own. */
 	if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0)
-		child_fail(errfd, STAGE_PGID);
+		child_fail(errfd, STAGE_PGID, 0);
 	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
-		child_fail(errfd, STAGE_CWD);
+		child_fail(errfd, STAGE_CWD, 0);
 	/* Only 0, 1, 2 reach the workload (nng's fds are CLOEXEC already;
 	 * this makes sure of every other one). */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	/* execvpe() searches the PATH of environ: make that the
 	 * request's environment, not the spawner's. */
 	environ = envp;
+	/* The workload's layers, seccomp last: nothing after it but exec
+	 * (and the failure report, a write). */
+	if (layers_apply(layers, &layer) < 0)
+		child_fail(errfd, STAGE_LAYERS, layer);
 	execvpe(argv[0], argv, envp);
-	child_fail(errfd, STAGE_EXEC);
+	child_fail(errfd, STAGE_EXEC, 0);
 }
 
 static void reap(pid_t pid)
@@ -89,7 +99,8 @@ static void reap(pid_t pid)
 
 /* Forks and execs the workload. Returns its pid, or -1 with why in err
  * (the child, if any, already reaped). */
-static pid_t spawn_workload(const Autonomy__SpawnRequest *req, char *err,
+static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
+                            const struct workload_layers *layers, char *err,
                             size_t errlen)
 {
 	char **argv = calloc(req->n_argv + 1, sizeof(*argv));
@@ -118,7 +129,7 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req, char *err,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_exec(req, argv, envp, pfd[1]);
+		child_exec(req, layers, argv, envp, pfd[1]);
 	}
 	close(pfd[1]);
 	/* EOF: the exec succeeded and closed the pipe; bytes: it failed. */
@@ -135,6 +146,10 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req, char *err,
 	} else if (f.stage == STAGE_EXEC) {
 		snprintf(err, errlen, "cannot execute %.256s: %s", argv[0],
 		         strerror(f.err));
+	} else if (f.stage == STAGE_LAYERS) {
+		snprintf(err, errlen,
+		         "cannot start %.256s in its sandbox: %s: %s", argv[0],
+		         layer_stage_name(f.layer), strerror(f.err));
 	} else if (f.stage == STAGE_CWD) {
 		snprintf(err, errlen, "cannot execute %.256s: chdir %.256s: %s",
 		         argv[0], req->cwd, strerror(f.err));
@@ -151,59 +166,134 @@ out:
 	return pid;
 }
 
-/* Appends workload.start and waits for the durable ack. */
-static int record_start(struct spawner *sp, const Autonomy__SpawnRequest *req,
-                        pid_t pid, char *err, size_t errlen)
+/* Appends one record (kv: key, value, ..., NULL) and waits for its
+ * durable ack. */
+static int wal_record(struct spawner *sp, const char *kind,
+                      const char *const *kv, char *err, size_t errlen)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__WalAppend app = AUTONOMY__WAL_APPEND__INIT;
-	Autonomy__Attr a[3] = {AUTONOMY__ATTR__INIT, AUTONOMY__ATTR__INIT,
-	                       AUTONOMY__ATTR__INIT};
-	Autonomy__Attr *ap[3] = {&a[0], &a[1], &a[2]};
-	char argv0[ENV_MAX_ATTR_VALUE], argc[24], pidtxt[24], why[256];
+	Autonomy__Attr a[16], *ap[16];
+	char why[256];
 	Envelope *resp;
+	size_t n = 0;
 	int rc = -1;
 
-	snprintf(argv0, sizeof(argv0), "%s", req->argv[0]);
-	snprintf(argc, sizeof(argc), "%zu", req->n_argv);
-	snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
-	a[0].key = "argv0";
-	a[0].value = argv0;
-	a[1].key = "argc";
-	a[1].value = argc;
-	a[2].key = "pid";
-	a[2].value = pidtxt;
+	for (; kv[0] != NULL && n < 16; kv += 2, n++) {
+		autonomy__attr__init(&a[n]);
+		a[n].key = (char *)kv[0];
+		a[n].value = (char *)kv[1];
+		ap[n] = &a[n];
+	}
 	app.audit_id = "";
-	app.kind = "workload.start";
+	app.kind = (char *)kind;
 	app.tool = "";
 	app.attrs = ap;
-	app.n_attrs = 3;
+	app.n_attrs = n;
 	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
 	env.wal_append = &app;
 
 	if (ipc_call(sp->wal, &env, &resp, why, sizeof(why)) < 0) {
-		snprintf(err, errlen,
-		         "walwriter did not record workload.start: %s", why);
+		snprintf(err, errlen, "walwriter did not record %s: %s", kind,
+		         why);
 		return -1;
 	}
 	if (resp->body_case == AUTONOMY__ENVELOPE__BODY_WAL_ACK)
 		rc = 0;
 	else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR)
-		snprintf(err, errlen,
-		         "walwriter refused workload.start: %.300s",
+		snprintf(err, errlen, "walwriter refused %s: %.300s", kind,
 		         resp->error->message);
 	else
-		snprintf(err, errlen,
-		         "walwriter answered workload.start with %s",
+		snprintf(err, errlen, "walwriter answered %s with %s", kind,
 		         envelope_body_name(resp));
 	envelope_free(resp);
 	return rc;
+}
+
+/* Appends workload.start and waits for the durable ack. */
+static int record_start(struct spawner *sp, const Autonomy__SpawnRequest *req,
+                        pid_t pid, char *err, size_t errlen)
+{
+	char argv0[ENV_MAX_ATTR_VALUE], argc[24], pidtxt[24];
+
+	snprintf(argv0, sizeof(argv0), "%s", req->argv[0]);
+	snprintf(argc, sizeof(argc), "%zu", req->n_argv);
+	snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
+	const char *kv[] = {"argv0", argv0, "argc", argc, "pid", pidtxt, NULL};
+	return wal_record(sp, "workload.start", kv, err, errlen);
+}
+
+/* One sandbox.layer record per layer the child will apply, in its
+ * order, durable before the fork: a layer is never in force unrecorded,
+ * and if the child cannot apply one the spawn fails (no workload). */
+static int record_layers(struct spawner *sp, const struct workload_layers *l,
+                         char *err, size_t errlen)
+{
+	if (l->caps_on) {
+		char dropped[1024], bnd[24], eff[24], prm[24], inh[24];
+		const char *bounding = bnd;
+		uint64_t e =
+		    (uint64_t)l->caps[1].effective << 32 | l->caps[0].effective;
+		uint64_t p =
+		    (uint64_t)l->caps[1].permitted << 32 | l->caps[0].permitted;
+		uint64_t i = (uint64_t)l->caps[1].inheritable << 32 |
+		             l->caps[0].inheritable;
+
+		capdrop_format(l->drop_asked, dropped, sizeof(dropped));
+		snprintf(bnd, sizeof(bnd), "0x%016llx",
+		         (unsigned long long)l->bounding);
+		if (!l->drop_bounding)
+			bounding = "unchanged (the spawner lacks CAP_SETPCAP; "
+			           "no_new_privs keeps exec from granting any)";
+		snprintf(eff, sizeof(eff), "0x%016llx", (unsigned long long)e);
+		snprintf(prm, sizeof(prm), "0x%016llx", (unsigned long long)p);
+		snprintf(inh, sizeof(inh), "0x%016llx", (unsigned long long)i);
+		const char *kv[] = {"layer",       "capabilities",
+		                    "dropped",     dropped,
+		                    "bounding",    bounding,
+		                    "effective",   eff,
+		                    "permitted",   prm,
+		                    "inheritable", inh,
+		                    "ambient",     "dropped caps lowered",
+		                    NULL};
+		if (wal_record(sp, "sandbox.layer", kv, err, errlen) < 0)
+			return -1;
+	}
+	const char *nnp[] = {"layer", "no_new_privs", "value", "1", NULL};
+	if (wal_record(sp, "sandbox.layer", nnp, err, errlen) < 0)
+		return -1;
+	if (l->seccomp_on) {
+		const char *kv[2 * (SECCOMP_SUMMARY_ATTRS + 4) + 1];
+		char insns[16];
+		size_t n = 0;
+
+		snprintf(insns, sizeof(insns), "%u", (unsigned)l->prog.len);
+		kv[n++] = "layer";
+		kv[n++] = "seccomp";
+		for (size_t k = 0; k < l->summary.n; k++) {
+			kv[n++] = l->summary.attr[k].key;
+			kv[n++] = l->summary.attr[k].value;
+		}
+		kv[n++] = "bpf_insns";
+		kv[n++] = insns;
+		kv[n++] = "log";
+		kv[n++] = l->filter_flags ? "SECCOMP_FILTER_FLAG_LOG" : "no";
+		/* Stacked under it, since the spawner confined itself. */
+		kv[n++] = "inherited";
+		kv[n++] =
+		    "the spawner's host-wide deny-list (spawner/sandbox.c)";
+		kv[n] = NULL;
+		if (wal_record(sp, "sandbox.layer", kv, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__SpawnReply rep = AUTONOMY__SPAWN_REPLY__INIT;
+	struct workload_layers layers;
 	char err[1024];
 	pid_t pid;
 
@@ -214,7 +304,22 @@ static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
 		ipc_reply_error(sp->rep, err);
 		return;
 	}
-	if ((pid = spawn_workload(req, err, sizeof(err))) < 0) {
+	/* Parse, compile and record before fork; the child only
+	 * applies. */
+	if (layers_prepare(req, &layers, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	if (record_layers(sp, &layers, err, sizeof(err)) < 0) {
+		log_warnx("%s; not starting the workload", err);
+		layers_free(&layers);
+		ipc_reply_error(sp->rep, err);
+		return;
+	}
+	pid = spawn_workload(req, &layers, err, sizeof(err));
+	layers_free(&layers);
+	if (pid < 0) {
 		log_warnx("%s", err);
 		ipc_reply_error(sp->rep, err);
 		return;

@@ -30,11 +30,13 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "capdrop.h"
 #include "envelope.h"
 #include "flags.h"
 #include "footprint.h"
 #include "ipc.h"
 #include "log.h"
+#include "profile.h"
 #include "rmtree.h"
 
 #define EXIT_USAGE 64
@@ -61,6 +63,7 @@ struct helper {
 struct run {
 	struct run_opts o;
 	struct bundle *bundle; /* --policy, validated; NULL: embedded demo */
+	char *seccomp_json;    /* --seccomp-profile's text, compiled once */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -468,6 +471,15 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 	s.n_env = nenv;
 	s.cwd = cwd;
 	s.pgid = getpgrp();
+	if (r->o.no_seccomp) {
+		s.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_NONE;
+	} else if (r->seccomp_json != NULL) {
+		s.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_PROFILE;
+		s.seccomp_profile_json = r->seccomp_json;
+		s.seccomp_profile_path = (char *)r->o.seccomp_profile;
+	}
+	s.cap_drop = (char **)r->o.cap_drop;
+	s.n_cap_drop = (size_t)r->o.ncap_drop;
 	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
 	req.spawn_request = &s;
 	if (ipc_call_sock(r->spawner, &req, &resp, err, errlen) < 0) {
@@ -509,6 +521,69 @@ static int wait_workload(struct run *r, int *status)
 }
 
 /* ---- set-up ---------------------------------------------------------- */
+
+/* Reads --seccomp-profile's file (bounded) and parses and compiles it
+ * exactly as the spawner will, so that a bad profile is a usage error
+ * before anything starts. The text, not the path, goes to the spawner,
+ * which opens no files. NULL with the message in err. */
+static char *seccomp_profile_check(const struct run_opts *o, char *err,
+                                   size_t errlen)
+{
+	struct seccomp_host host;
+	struct seccomp_profile *p;
+	scmp_filter_ctx ctx;
+	size_t len = 0;
+	char *text;
+	FILE *f;
+
+	if ((f = fopen(o->seccomp_profile, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", o->seccomp_profile,
+		         strerror(errno));
+		return NULL;
+	}
+	if ((text = malloc(SECCOMP_PROFILE_MAX_BYTES + 1)) == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	len = fread(text, 1, SECCOMP_PROFILE_MAX_BYTES + 1, f);
+	if (ferror(f) || len > SECCOMP_PROFILE_MAX_BYTES || len == 0 ||
+	    memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: %s", o->seccomp_profile,
+		         ferror(f)  ? strerror(errno)
+		         : len == 0 ? "empty file"
+		         : len > SECCOMP_PROFILE_MAX_BYTES
+		             ? "larger than 1 MiB"
+		             : "contains a NUL byte (not JSON text)");
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[len] = '\0';
+	/* includes/excludes.caps are evaluated against what the workload
+	 * will hold: our set less --cap-drop (the spawner does the same). */
+	if (seccomp_host_current(&host, caps_effective() & ~o->cap_drop_mask) <
+	    0) {
+		snprintf(err, errlen, "cannot read the kernel release");
+		free(text);
+		return NULL;
+	}
+	p = seccomp_profile_parse_json(text, len, o->seccomp_profile, &host,
+	                               err, errlen);
+	if (p == NULL) {
+		free(text);
+		return NULL;
+	}
+	ctx = seccomp_profile_compile(p, err, errlen);
+	seccomp_profile_free(p);
+	if (ctx == NULL) {
+		free(text);
+		return NULL;
+	}
+	seccomp_release(ctx);
+	return text;
+}
 
 static int make_listener(struct run *r)
 {
@@ -776,6 +851,8 @@ static void cleanup(struct run *r)
 		rmtree(r->waldir);
 	bundle_free(r->bundle);
 	r->bundle = NULL;
+	free(r->seccomp_json);
+	r->seccomp_json = NULL;
 }
 
 static void fill_footprint(struct run *r, struct footprint *fp, int code)
@@ -838,6 +915,20 @@ int run_main(int argc, char **argv)
 	for (size_t i = 0; r.bundle && i < r.bundle->n_warnings; i++)
 		fprintf(stderr, "autonomy run: --policy: warning: %s\n",
 		        r.bundle->warnings[i]);
+	if (r.o.seccomp_profile != NULL &&
+	    (r.seccomp_json = seccomp_profile_check(&r.o, err, sizeof(err))) ==
+	        NULL) {
+		fprintf(stderr, "autonomy run: --seccomp-profile: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		bundle_free(r.bundle);
+		return EXIT_USAGE;
+	}
+	if (r.o.no_seccomp)
+		fprintf(stderr,
+		        "autonomy run: WARNING: --no-seccomp: the workload "
+		        "runs without its seccomp profile (mount, unshare, "
+		        "io_uring, ptrace, ... are not denied). Audit event: "
+		        "seccomp-opt-out (recorded in the WAL)\n");
 
 	/* Signals arrive on a signalfd; the helpers reset the mask. */
 	sigemptyset(&mask);
@@ -881,6 +972,17 @@ int run_main(int argc, char **argv)
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {
 		fprintf(stderr, "autonomy run: cannot write run.start to the "
 		                "WAL; nothing was run\n");
+		cleanup(&r);
+		return EXIT_RUNTIME;
+	}
+	/* The opt-out is audited before the workload exists: no marker, no
+	 * run without seccomp. */
+	const char *optkv[] = {"flag", "--no-seccomp", "layer", "seccomp",
+	                       NULL};
+	if (r.o.no_seccomp &&
+	    wal_append(&r, "seccomp-opt-out", NULL, optkv) < 0) {
+		fprintf(stderr, "autonomy run: cannot write seccomp-opt-out to "
+		                "the WAL; nothing was run\n");
 		cleanup(&r);
 		return EXIT_RUNTIME;
 	}

@@ -40,11 +40,11 @@ static const struct origin_rule {
 	const char *origin;
 	const char *kinds[6];
 } origin_rules[] = {
-    {"supervisor", {"run.start", "run.end", "helper.exit"}},
+    {"supervisor", {"run.start", "run.end", "helper.exit", "seccomp-opt-out"}},
     {"policyd",
      {"policy.allow", "policy.deny", "runtime.allow", "runtime.deny",
       "tool.result"}},
-    {"spawner", {"workload.start"}},
+    {"spawner", {"workload.start", "sandbox.layer"}},
     {"toolsrv", {NULL}},
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))

@@ -111,15 +111,24 @@ static void test_exit_status_and_record(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 7);
 
-	assert_int_equal(fake_wal_count(f->wal), 1);
+	/* The layers (no_new_privs, the starter seccomp profile), then
+	 * the start. */
+	assert_int_equal(fake_wal_count(f->wal), 3);
 	a = fake_wal_get(f->wal, 0);
+	assert_string_equal(a->kind, "sandbox.layer");
+	assert_string_equal(wal_attr(a, "layer"), "no_new_privs");
+	a = fake_wal_get(f->wal, 1);
+	assert_string_equal(a->kind, "sandbox.layer");
+	assert_string_equal(wal_attr(a, "layer"), "seccomp");
+	assert_string_equal(wal_attr(a, "profile"), "starter");
+	a = fake_wal_get(f->wal, 2);
 	assert_string_equal(a->kind, "workload.start");
 	assert_string_equal(wal_attr(a, "argv0"), "sh");
 	assert_string_equal(wal_attr(a, "argc"), "3");
 	snprintf(pidtxt, sizeof(pidtxt), "%d", pid);
 	assert_string_equal(wal_attr(a, "pid"), pidtxt);
 	/* It came from the spawner's own connection. */
-	assert_int_equal(fake_wal_pid(f->wal, 0), f->pid);
+	assert_int_equal(fake_wal_pid(f->wal, 2), f->pid);
 }
 
 static void test_exec_failure_is_an_error(void **state)
@@ -133,7 +142,8 @@ static void test_exec_failure_is_an_error(void **state)
 	                    "cannot execute autonomy-no-such-program: "
 	                    "No such file or directory");
 	envelope_free(e);
-	assert_int_equal(fake_wal_count(f->wal), 0);
+	assert_int_equal(fake_wal_count_kind(f->wal, "workload.start", NULL),
+	                 0);
 
 	/* A directory that is not there is named too. */
 	argv[0] = "true";
@@ -272,6 +282,47 @@ static void test_wal_refusal_fails_closed(void **state)
 	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
 }
 
+/* The spawner parses the sandbox settings itself: a profile or a cap
+ * name the supervisor should have refused is refused again, before
+ * anything is recorded or started. */
+static void test_spawner_reparses_settings(void **state)
+{
+	struct helper_fixture *f = *state;
+	char *argv[] = {"true", NULL};
+	char *caps[] = {"NET_RAW,NOT_A_CAP"};
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *e;
+	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
+
+	sr.argv = argv;
+	sr.n_argv = 1;
+	sr.env = default_env;
+	sr.n_env = 1;
+	sr.cwd = "/";
+	sr.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_PROFILE;
+	sr.seccomp_profile_json = "{\"defaultAction\": \"SCMP_ACT_ALLOW\", "
+	                          "\"syscalls\": [{\"names\": [\"nope\"], "
+	                          "\"action\": \"SCMP_ACT_ERRNO\"}]}";
+	sr.seccomp_profile_path = "/x/p.json";
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &sr;
+	e = do_call(f->client, &req);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e->error->message, "/x/p.json"));
+	assert_non_null(strstr(e->error->message, "syscalls[0].names[0]"));
+	envelope_free(e);
+
+	sr.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_STARTER;
+	sr.seccomp_profile_json = "";
+	sr.seccomp_profile_path = "";
+	sr.cap_drop = caps;
+	sr.n_cap_drop = 1;
+	e = do_call(f->client, &req);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e->error->message, "NOT_A_CAP"));
+	envelope_free(e);
+	assert_int_equal(fake_wal_count(f->wal), 0);
+}
+
 /* Run as `test_spawner --sibling RUNDIR` (a fresh exec: nng does not
  * survive fork): a process that is not the spawner's parent, think a
  * compromised toolsrv, asks for a spawn. Exit 0 if it was refused. */
@@ -369,6 +420,7 @@ int main(int argc, char **argv)
 	    T(test_signals_and_group),
 	    T(test_wal_refusal_fails_closed),
 	    T(test_only_the_parent_may_spawn),
+	    T(test_spawner_reparses_settings),
 	    T(test_confined),
 	    T(test_workload_inherits_denylist),
 	};

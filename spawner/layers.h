@@ -1,0 +1,60 @@
+/* The workload's seccomp and capability layers (DESIGN.md §5), built by
+ * the spawner from a SpawnRequest. Everything that allocates, parses or
+ * compiles happens in layers_prepare(), in the spawner before fork; the
+ * child only runs layers_apply(), which makes system calls and nothing
+ * else (async-signal-safe: the spawner has nng's threads). */
+#ifndef AUTONOMY_SPAWNER_LAYERS_H
+#define AUTONOMY_SPAWNER_LAYERS_H
+
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "autonomy.pb-c.h"
+#include "profile.h"
+
+/* What layers_apply() was doing when it failed (for the spawner's
+ * message). */
+enum layer_stage {
+	LAYER_BOUNDING = 1, /* PR_CAPBSET_DROP */
+	LAYER_AMBIENT,      /* PR_CAP_AMBIENT_LOWER */
+	LAYER_CAPSET,       /* capset */
+	LAYER_NNP,          /* PR_SET_NO_NEW_PRIVS */
+	LAYER_SECCOMP,      /* seccomp(SECCOMP_SET_MODE_FILTER) */
+};
+
+struct workload_layers {
+	/* seccomp: the compiled profile as a BPF program, or none */
+	int seccomp_on;
+	struct sock_filter *insns;
+	struct sock_fprog prog;
+	unsigned filter_flags; /* SECCOMP_FILTER_FLAG_LOG, from "flags" */
+	struct seccomp_summary summary;
+	/* capabilities: --cap-drop, or none given */
+	int caps_on;
+	uint64_t drop_asked; /* as parsed (CAPDROP_ALL for ALL) */
+	uint64_t drop;       /* limited to the running kernel's caps */
+	int last_cap;        /* highest cap the kernel knows */
+	int drop_bounding;   /* we hold CAP_SETPCAP: the bounding set
+	                        can be lowered */
+	uint64_t bounding;   /* the workload's bounding set */
+	struct __user_cap_data_struct caps[2]; /* for capset */
+};
+
+/* Parses the request's settings again (never trusting the supervisor's
+ * parse) and prepares every layer. -1 with the reason in err. */
+int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
+                   char *err, size_t errlen);
+
+/* In the child between fork and exec, as its last steps: capabilities
+ * dropped (bounding, ambient, then effective/permitted/inheritable),
+ * no-new-privs, then the seccomp filter. System calls only. -1 with
+ * errno set and *stage saying which step failed. */
+int layers_apply(const struct workload_layers *l, int *stage);
+
+const char *layer_stage_name(int stage);
+
+void layers_free(struct workload_layers *l);
+
+#endif
