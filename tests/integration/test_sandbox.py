@@ -1,0 +1,210 @@
+"""The workload's seccomp and capability layers (issue 5): each refused
+call is made by a real workload (tests/sandbox_probe.c) under
+`autonomy run`, with the same call succeeding when the layer is off, so
+that every EPERM is shown to come from the layer."""
+import os
+import unittest
+
+from harness import ROOT, TestCase, attrs, inspect, run
+
+PROBE = os.environ.get("AUTONOMY_SANDBOX_PROBE") or os.path.join(
+    ROOT, "build", "tests", "sandbox_probe")
+DOCKER = os.path.join(ROOT, "tests", "data", "docker-seccomp-default.json")
+DENIED = ["unshare_user", "unshare_user_i386", "mount", "io_uring_setup",
+          "ptrace_traceme", "keyctl"]
+ORDINARY = ["write_tmp", "fork"]
+WARNING = "Audit event: seccomp-opt-out"
+
+
+def probe(test, flags, calls, waldir=None):
+    """Runs the probe under `autonomy run FLAGS`; {call: "0"|"EPERM"|...}
+    and the run's stderr."""
+    args = ["run"] + (["--dir", waldir] if waldir else []) + flags
+    r = run(args + ["--", PROBE] + calls)
+    test.assertEqual(r.returncode, 0, r.stderr)
+    out = dict(line.split("=", 1) for line in r.stdout.split())
+    test.assertEqual(sorted(out), sorted(calls), r.stdout)
+    return out, r.stderr
+
+
+def is_root_with_caps():
+    with open("/proc/self/status") as f:
+        eff = [l for l in f if l.startswith("CapEff:")][0].split()[1]
+    return os.geteuid() == 0 and int(eff, 16) & (1 << 13)
+
+
+class Seccomp(TestCase):
+    def test_starter_denies_and_allows(self):
+        d = os.path.join(self.tmpdir(), "wal")
+        out, _ = probe(self, [], DENIED + ORDINARY, d)
+        for c in DENIED:
+            self.assertEqual(out[c], "EPERM", c)
+        for c in ORDINARY:
+            self.assertEqual(out[c], "0", c)
+        recs = inspect(d)
+        kinds = [x["kind"] for x in recs]
+        start = kinds.index("workload.start")
+        layers = [attrs(x) for x in recs[:start]
+                  if x["kind"] == "sandbox.layer"]
+        sc = [a for a in layers if a["layer"] == "seccomp"]
+        self.assertEqual(len(sc), 1, layers)
+        self.assertEqual(sc[0]["profile"], "starter")
+        self.assertEqual(sc[0]["default_action"], "SCMP_ACT_ALLOW")
+        self.assertEqual(sc[0]["arches"], "x86_64,x86,x32")
+        self.assertIn("no_new_privs", [a["layer"] for a in layers])
+        # every sandbox.layer record comes before the workload starts
+        self.assertNotIn("sandbox.layer", kinds[start:])
+        self.assertNotIn("seccomp-opt-out", kinds)
+
+    def test_no_seccomp_lets_the_same_calls_through(self):
+        d = os.path.join(self.tmpdir(), "wal")
+        calls = ["unshare_user", "unshare_user_i386", "mount",
+                 "io_uring_setup", "ptrace_traceme"] + ORDINARY
+        out, err = probe(self, ["--no-seccomp"], calls, d)
+        self.assertEqual(out["unshare_user"], "0")
+        self.assertEqual(out["unshare_user_i386"], "0")
+        self.assertEqual(out["ptrace_traceme"], "0")
+        self.assertEqual(out["mount"], "ENOENT")  # reached the kernel
+        self.assertNotEqual(out["io_uring_setup"], "EPERM")
+        self.assertIn(WARNING, err)
+        self.assertIn("WARNING", err)
+        recs = inspect(d)
+        kinds = [x["kind"] for x in recs]
+        self.assertIn("seccomp-opt-out", kinds)
+        marker = recs[kinds.index("seccomp-opt-out")]
+        self.assertEqual(marker["origin"], "supervisor")
+        self.assertLess(kinds.index("seccomp-opt-out"),
+                        kinds.index("workload.start"))
+        layers = [attrs(x)["layer"] for x in recs
+                  if x["kind"] == "sandbox.layer"]
+        self.assertNotIn("seccomp", layers)
+
+    def test_no_seccomp_excludes_a_profile(self):
+        marker = os.path.join(self.tmpdir(), "ran")
+        d = os.path.join(self.tmpdir(), "wal")
+        r = run(["run", "--dir", d, "--no-seccomp", "--seccomp-profile",
+                 DOCKER, "touch", marker])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("--no-seccomp", r.stderr)
+        self.assertNotIn(WARNING, r.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertFalse(os.path.exists(d))
+
+    def test_docker_default_profile(self):
+        d = os.path.join(self.tmpdir(), "wal")
+        # Docker's profile allows unshare/mount only to a holder of
+        # CAP_SYS_ADMIN (includes.caps), evaluated against the workload's
+        # set after --cap-drop: without it they are refused (EPERM,
+        # defaultErrnoRet 1), which a root workload would otherwise get.
+        out, _ = probe(self, ["--seccomp-profile", DOCKER, "--cap-drop",
+                              "SYS_ADMIN"],
+                       ["unshare_user", "unshare_user_i386", "mount"] +
+                       ORDINARY, d)
+        self.assertEqual(out["unshare_user"], "EPERM")
+        self.assertEqual(out["unshare_user_i386"], "EPERM")
+        self.assertEqual(out["mount"], "EPERM")
+        for c in ORDINARY:
+            self.assertEqual(out[c], "0", c)
+        sc = [attrs(x) for x in inspect(d, "--kind", "sandbox.layer")
+              if attrs(x)["layer"] == "seccomp"]
+        self.assertEqual(sc[0]["profile"], "docker-seccomp-default.json")
+        self.assertEqual(sc[0]["default_action"], "SCMP_ACT_ERRNO(1)")
+
+    @unittest.skipUnless(is_root_with_caps(), "needs root with CAP_SYS_ADMIN")
+    def test_docker_profile_follows_caps(self):
+        # With CAP_SYS_ADMIN kept, Docker's profile allows unshare.
+        out, _ = probe(self, ["--seccomp-profile", DOCKER],
+                       ["unshare_user"])
+        self.assertEqual(out["unshare_user"], "0")
+
+    def test_malformed_profile_refused_before_anything(self):
+        tmp = self.tmpdir()
+        bad = os.path.join(tmp, "bad.json")
+        with open(bad, "w") as f:
+            f.write('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": ['
+                    '{"names": ["getpid"], "action": "SCMP_ACT_ERRNO"},'
+                    '{"names": ["mount", "no_such_call"],'
+                    ' "action": "SCMP_ACT_ERRNO"}]}')
+        marker = os.path.join(tmp, "ran")
+        d = os.path.join(tmp, "wal")
+        r = run(["run", "--dir", d, "--seccomp-profile", bad, "touch",
+                 marker])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("bad.json", r.stderr)
+        self.assertIn("syscalls[1].names[1]", r.stderr)
+        self.assertIn("no_such_call", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertFalse(os.path.exists(d), "a WAL dir was created")
+        # syntax errors and a missing file too
+        with open(bad, "w") as f:
+            f.write('{"defaultAction": ')
+        r = run(["run", "--dir", d, "--seccomp-profile", bad, "touch",
+                 marker])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("bad.json", r.stderr)
+        r = run(["run", "--dir", d, "--seccomp-profile",
+                 os.path.join(tmp, "missing.json"), "touch", marker])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("missing.json", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+        self.assertFalse(os.path.exists(d))
+
+
+def status_caps():
+    return ["sh", "-c", "grep -E '^Cap(Eff|Prm|Bnd|Inh|Amb)' "
+            "/proc/self/status"]
+
+
+@unittest.skipUnless(is_root_with_caps(), "needs root (CAP_NET_RAW held)")
+class Capabilities(TestCase):
+    def test_cap_drop_net_raw(self):
+        out, _ = probe(self, [], ["raw_socket"])
+        self.assertEqual(out["raw_socket"], "0")  # the control
+        d = os.path.join(self.tmpdir(), "wal")
+        out, _ = probe(self, ["--cap-drop", "NET_RAW"],
+                       ["raw_socket"] + ORDINARY, d)
+        self.assertEqual(out["raw_socket"], "EPERM")
+        for c in ORDINARY:
+            self.assertEqual(out[c], "0", c)
+        recs = inspect(d)
+        kinds = [x["kind"] for x in recs]
+        caps = [attrs(x) for x in recs if x["kind"] == "sandbox.layer" and
+                attrs(x)["layer"] == "capabilities"]
+        self.assertEqual(len(caps), 1)
+        self.assertEqual(caps[0]["dropped"], "CAP_NET_RAW")
+        self.assertFalse(int(caps[0]["bounding"], 16) & (1 << 13))
+        idx = [i for i, x in enumerate(recs) if x["kind"] == "sandbox.layer"
+               and attrs(x)["layer"] == "capabilities"][0]
+        self.assertLess(idx, kinds.index("workload.start"))
+
+    def test_cap_drop_all(self):
+        r = run(["run", "--cap-drop", "ALL", "--"] + status_caps())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = dict(line.split(":") for line in r.stdout.split("\n") if line)
+        self.assertEqual(len(got), 5, r.stdout)
+        for k, v in got.items():
+            self.assertEqual(int(v, 16), 0, "%s %s" % (k, v))
+        # the control: without --cap-drop root keeps its sets
+        r = run(["run", "--"] + status_caps())
+        got = dict(line.split(":") for line in r.stdout.split("\n") if line)
+        self.assertNotEqual(int(got["CapEff"], 16), 0)
+        self.assertNotEqual(int(got["CapBnd"], 16), 0)
+
+    def test_cap_drop_forms_and_unknown(self):
+        r = run(["run", "--cap-drop", "cap_net_raw,Chown", "--cap-drop",
+                 "SYS_ADMIN", "--"] + status_caps())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = dict(line.split(":") for line in r.stdout.split("\n") if line)
+        bnd = int(got["CapBnd"], 16)
+        for cap in (0, 13, 21):
+            self.assertFalse(bnd & (1 << cap), cap)
+        self.assertTrue(bnd & (1 << 1))  # DAC_OVERRIDE kept
+        marker = os.path.join(self.tmpdir(), "ran")
+        r = run(["run", "--cap-drop", "NET_RAW,CAP_NOPE", "touch", marker])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("CAP_NOPE", r.stderr)
+        self.assertFalse(os.path.exists(marker))
+
+
+if __name__ == "__main__":
+    unittest.main()
