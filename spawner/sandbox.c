@@ -2,9 +2,12 @@
  *
  * Whatever the spawner applies to itself the workload inherits: the
  * seccomp filter and no-new-privs survive fork and execve, and so do
- * rlimits. The full workload sandbox (namespaces, mounts, the workload's
- * own seccomp profile, --cap-drop, Landlock) is built by a later issue in
- * the forked child, between fork and exec. So the spawner cannot use an
+ * rlimits. The workload's own seccomp profile (the starter, or
+ * --seccomp-profile) and --cap-drop are applied in the forked child,
+ * between fork and exec (layers.c), stacked on this filter: the kernel
+ * runs both and the strictest answer wins, so this list stays under any
+ * profile, --no-seccomp included. Namespaces, mounts and Landlock come
+ * in later issues. So the spawner cannot use an
  * allow-list of its own few calls: that would forbid the workload (any
  * program at all) and the child's sandbox set-up (unshare, mount,
  * pivot_root, setns, capset, seccomp, landlock_*).
@@ -42,11 +45,12 @@
  *
  * no-new-privs: yes (set-id binaries in the workload gain nothing; the
  * later seccomp profile needs it anyway).
- * Capabilities: KEPT for now. The spawner needs CAP_SYS_ADMIN (and
- * friends) to create the workload's namespaces and mounts; the child
- * drops what the workload must not have (--cap-drop) before exec, in the
- * later issue. Until then a workload started by a privileged spawner
- * keeps the spawner's capabilities, limited by the deny-list above.
+ * Capabilities: KEPT. The spawner needs CAP_SYS_ADMIN (and friends) to
+ * create the workload's namespaces and mounts (later), and CAP_SETPCAP
+ * to lower the workload's bounding set; the child drops what --cap-drop
+ * names before exec (layers.c). Without --cap-drop a workload started by
+ * a privileged spawner keeps the spawner's capabilities, limited by the
+ * deny-list above and the workload's seccomp profile.
  * rlimits: none set here, because the workload would inherit FSIZE 0
  * and a low NOFILE; the workload sandbox sets its own.
  * Network: the spawner never opens a socket but its AF_UNIX ipc, yet it
