@@ -145,7 +145,19 @@ int ipc_listen_rep(nng_socket *s, const char *url)
 	return 0;
 }
 
+static int dial_req(nng_socket *s, const char *url, int timeout_ms, int flags);
+
 int ipc_dial_req(nng_socket *s, const char *url, int timeout_ms)
+{
+	return dial_req(s, url, timeout_ms, NNG_FLAG_NONBLOCK);
+}
+
+int ipc_dial_req_connected(nng_socket *s, const char *url, int timeout_ms)
+{
+	return dial_req(s, url, timeout_ms, 0);
+}
+
+static int dial_req(nng_socket *s, const char *url, int timeout_ms, int flags)
 {
 	int rv;
 	nng_duration t = timeout_ms < 0 ? NNG_DURATION_INFINITE : timeout_ms;
@@ -162,7 +174,7 @@ int ipc_dial_req(nng_socket *s, const char *url, int timeout_ms)
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_SENDTIMEO, t)) != 0 ||
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 10)) != 0 ||
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 200)) != 0 ||
-	    (rv = nng_dial(*s, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	    (rv = nng_dial(*s, url, NULL, flags)) != 0) {
 		log_warnx("dial %s: %s", url, nng_strerror(rv));
 		nng_close(*s);
 		return -1;

@@ -25,6 +25,10 @@ int ipc_listen_rep(nng_socket *s, const char *url);
 /* A req socket dialing url (retrying in the background if the listener
  * is not up yet). timeout_ms bounds every send and receive; <0: none. */
 int ipc_dial_req(nng_socket *s, const char *url, int timeout_ms);
+/* The same, but returns only once the first connection is made (or
+ * failed: -1): the pipe exists when it returns, so the caller may then
+ * give up the right to create sockets. */
+int ipc_dial_req_connected(nng_socket *s, const char *url, int timeout_ms);
 
 /* One request/reply on a context: packs req, waits for the answer,
  * unpacks and validates it. *resp must be freed with envelope_free. */

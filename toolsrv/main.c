@@ -77,26 +77,6 @@ static void check_listener(int fd)
 		fatalx("--listen-fd %d is not listening", fd);
 }
 
-/* Waits until the dial to policyd has a pipe, so that confinement may
- * forbid creating sockets from then on. */
-static void wait_connected(nng_socket s, int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		nng_stat *all, *sock, *pipes;
-		uint64_t n = 0;
-		if (nng_stats_get(&all) == 0) {
-			if ((sock = nng_stat_find_socket(all, s)) != NULL &&
-			    (pipes = nng_stat_find(sock, "pipes")) != NULL)
-				n = nng_stat_value(pipes);
-			nng_stats_free(all);
-		}
-		if (n > 0)
-			return;
-		usleep(10 * 1000);
-	}
-	fatalx("policyd did not answer the dial within %d ms", timeout_ms);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -168,9 +148,10 @@ int main(int argc, char **argv)
 
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0)
 		fatalx("--rundir %s: socket path too long", rundir);
-	if (ipc_dial_req(&ts.policyd, url, ts.call_timeout_ms) < 0)
-		fatalx("cannot dial policyd at %s", url);
-	wait_connected(ts.policyd, TOOLSRV_CALL_TIMEOUT_MS);
+	/* Connected before confinement: from then on toolsrv may create
+	 * no socket, so this pipe is its only way to policyd. */
+	if (ipc_dial_req_connected(&ts.policyd, url, ts.call_timeout_ms) < 0)
+		fatalx("cannot connect to policyd at %s", url);
 	if ((ts.pclient = pclient_open(ts.policyd, ts.send_timeout_ms,
 	                               ts.call_timeout_ms)) == NULL)
 		fatalx("cannot set up the policyd client");
