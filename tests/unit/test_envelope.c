@@ -330,10 +330,57 @@ static void test_garbage_refused(void **state)
 	free(buf);
 }
 
+/* The workload's sandbox settings in a SpawnRequest. */
+static void test_spawn_sandbox_fields(void **state)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__SpawnRequest s = AUTONOMY__SPAWN_REQUEST__INIT;
+	char *argv[] = {"true"};
+	char *caps[] = {"NET_RAW"};
+	char *big = repeat('x', ENV_MAX_SECCOMP_JSON + 1);
+	char err[256];
+	(void)state;
+
+	s.argv = argv;
+	s.n_argv = 1;
+	s.cwd = "/";
+	s.cap_drop = caps;
+	s.n_cap_drop = 1;
+	env.version = ENVELOPE_VERSION;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	env.spawn_request = &s;
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_NONE;
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.seccomp_mode = 7;
+	expect_refused(&env, "seccomp_mode");
+	/* a profile's text exactly with SECCOMP_PROFILE, and its path */
+	s.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_PROFILE;
+	expect_refused(&env, "seccomp_profile");
+	s.seccomp_profile_json = "{}";
+	expect_refused(&env, "seccomp_profile");
+	s.seccomp_profile_path = "p.json";
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_STARTER;
+	expect_refused(&env, "seccomp_profile");
+	s.seccomp_mode = AUTONOMY__SECCOMP_MODE__SECCOMP_PROFILE;
+	s.seccomp_profile_json = big;
+	expect_refused(&env, "seccomp_profile_json");
+	s.seccomp_profile_json = "{}";
+	s.n_cap_drop = ENV_MAX_CAP_DROP + 1;
+	s.cap_drop = calloc(s.n_cap_drop, sizeof(char *));
+	for (size_t i = 0; i < s.n_cap_drop; i++)
+		s.cap_drop[i] = "ALL";
+	expect_refused(&env, "cap_drop");
+	free(s.cap_drop);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_spawn_sandbox_fields),
 	    cmocka_unit_test(test_round_trip_at_bounds),
 	    cmocka_unit_test(test_version_mismatch),
 	    cmocka_unit_test(test_no_body),
