@@ -100,3 +100,16 @@ int errorf(char *err, size_t errlen, const char *fmt, ...)
 	}
 	return -1;
 }
+
+int usage_errorf(const char *prefix, const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prefix);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return 64;
+}

@@ -19,6 +19,11 @@ noreturn void fatalx(const char *fmt, ...)
 
 /* Writes a message into err (when err is not NULL) for the caller to
  * report, and returns -1: `return errorf(err, len, "bad %s", x);`. */
+/* A command-line usage error: "PREFIX: message", then the usage text, on
+ * stderr; returns 64 (EX_USAGE): `return usage_errorf(P, U, "...", x);`. */
+int usage_errorf(const char *prefix, const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 int errorf(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

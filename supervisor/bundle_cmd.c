@@ -12,6 +12,7 @@
 
 #include "bundle.h"
 #include "bundle_cache.h"
+#include "log.h"
 
 #define EXIT_INVALID 1
 #define EXIT_USAGE 64
@@ -32,21 +33,8 @@ static const char usage_text[] =
     "~/.local/share/autonomy/cache) unless --cache-dir is given. See\n"
     "docs/bundles.md.\n";
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("autonomy bundle: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
-}
+#define usage_error(...)                                                       \
+	usage_errorf("autonomy bundle", usage_text, __VA_ARGS__)
 
 int cli_flag_value(int argc, char **argv, int *i, const char *name,
                    const char **val)

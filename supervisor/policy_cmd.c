@@ -22,6 +22,7 @@
 #include "bundle_cmd.h"
 #include "cedar.h"
 #include "policy.h"
+#include "log.h"
 
 #define EXIT_ALLOW 0
 #define EXIT_DENY 1
@@ -48,21 +49,8 @@ static const char usage_text[] =
     "Exit status: check 0 valid, 1 invalid; eval and authorize 0 allow,\n"
     "1 deny, 2 error; 64 usage error.\n";
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("autonomy policy: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
-}
+#define usage_error(...)                                                       \
+	usage_errorf("autonomy policy", usage_text, __VA_ARGS__)
 
 static int fail(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "wal.h"
+#include "log.h"
 
 #define EXIT_CORRUPT 1
 #define EXIT_NOWAL 2
@@ -32,21 +33,7 @@ static const char usage_text[] =
     "[--tool T] [--json]\n"
     "       autonomy wal verify --dir PATH\n";
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("autonomy wal: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
-}
+#define usage_error(...) usage_errorf("autonomy wal", usage_text, __VA_ARGS__)
 
 /* Parses "--flag VALUE" / "--flag=VALUE" and "--json". inspect takes the
  * filters, verify only --dir. 0 or EXIT_USAGE. */
