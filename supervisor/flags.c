@@ -11,6 +11,8 @@ const char run_usage[] =
     "usage: autonomy run [--dir PATH] [--keep] [--policy REF|PATH]\n"
     "                    [--cache-dir DIR] [--seccomp-profile PATH |\n"
     "                    --no-seccomp] [--cap-drop CAP[,CAP...]]...\n"
+    "                    [--read-only-rootfs] [--tmpfs PATH[:exec][,...]]...\n"
+    "                    [--writable-mount HOST:CONTAINER[:ro|:rw]]...\n"
     "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
@@ -38,6 +40,14 @@ const char run_usage[] =
     "               CAP_NET_RAW, any case; ALL) from the workload's\n"
     "               bounding, effective, permitted, inheritable and\n"
     "               ambient sets. Repeatable\n"
+    "  --read-only-rootfs  the workload sees every mount of / read-only\n"
+    "               (its own mount namespace; the host is unchanged)\n"
+    "  --tmpfs PATH[:exec][,...]  an empty tmpfs on PATH (an existing\n"
+    "               directory), nosuid,nodev,noexec (:exec allows exec),\n"
+    "               at most 64 MiB. Repeatable\n"
+    "  --writable-mount HOST:CONTAINER[:ro|:rw]  bind HOST onto the\n"
+    "               existing CONTAINER, read-write unless :ro; recorded\n"
+    "               in the WAL before the workload starts. Repeatable\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -45,9 +55,9 @@ const char run_usage[] =
     "not be executed.\n";
 
 /* Our flags that take a value ("--flag VALUE" or "--flag=VALUE"). */
-static const char *const valued_flags[] = {"--dir",       "--policy",
-                                           "--cache-dir", "--seccomp-profile",
-                                           "--cap-drop",  NULL};
+static const char *const valued_flags[] = {
+    "--dir",      "--policy", "--cache-dir",      "--seccomp-profile",
+    "--cap-drop", "--tmpfs",  "--writable-mount", NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
  * the "=" form. */
@@ -75,6 +85,7 @@ static int is_own_flag(const char *a)
 	const char *v;
 
 	return strcmp(a, "--keep") == 0 || strcmp(a, "--no-seccomp") == 0 ||
+	       strcmp(a, "--read-only-rootfs") == 0 ||
 	       valued_flag(a, &v) != NULL;
 }
 
@@ -96,6 +107,10 @@ static const char *flag_need(const char *flag)
 		return "a Docker/OCI seccomp JSON file";
 	if (strcmp(flag, "--cap-drop") == 0)
 		return "capability names (CAP[,CAP...] or ALL)";
+	if (strcmp(flag, "--tmpfs") == 0)
+		return "absolute paths (PATH[:exec][,PATH...])";
+	if (strcmp(flag, "--writable-mount") == 0)
+		return "HOST:CONTAINER[:ro|:rw]";
 	return "a directory";
 }
 
@@ -118,6 +133,8 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			o->keep = 1;
 		} else if (strcmp(a, "--no-seccomp") == 0) {
 			o->no_seccomp = 1;
+		} else if (strcmp(a, "--read-only-rootfs") == 0) {
+			o->mounts.read_only_rootfs = 1;
 		} else if ((flag = valued_flag(a, &val)) != NULL) {
 			if (val == NULL && i + 1 < argc)
 				val = argv[++i];
@@ -142,6 +159,18 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 				                  errlen) < 0)
 					return -1;
 				o->cap_drop[o->ncap_drop++] = val;
+			} else if (strcmp(flag, "--tmpfs") == 0) {
+				/* each value adds one entry or more, and
+				 * at most MOUNTS_MAX_TMPFS fit */
+				if (mounts_add_tmpfs(&o->mounts, val, err,
+				                     errlen) < 0)
+					return -1;
+				o->tmpfs[o->ntmpfs++] = val;
+			} else if (strcmp(flag, "--writable-mount") == 0) {
+				if (mounts_add_writable(&o->mounts, val, err,
+				                        errlen) < 0)
+					return -1;
+				o->writable[o->nwritable++] = val;
 			} else {
 				o->cache_dir = val;
 			}
@@ -166,6 +195,8 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		return errorf(err, errlen,
 		              "--seccomp-profile and --no-seccomp exclude each "
 		              "other (give one)");
+	if (mounts_check(&o->mounts, err, errlen) < 0)
+		return -1;
 	if (o->cache_dir != NULL && o->policy == NULL)
 		return errorf(err, errlen,
 		              "--cache-dir is only used with --policy "

@@ -1,4 +1,5 @@
-/* Command-line parsing for `autonomy run`. Pure: no side effects, so the
+/* Command-line parsing for `autonomy run`. Pure: no side effects (it
+ * only reads: --writable-mount and --tmpfs paths are stat'ed), so the
  * rules (flags end at the first non-flag argument, flag-over-environment
  * for the WAL dir, misplaced-flag detection) are unit-tested directly. */
 #ifndef AUTONOMY_FLAGS_H
@@ -6,6 +7,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mounts.h"
 
 #define RUN_MAX_MISPLACED 8
 #define RUN_MAX_CAP_DROP 64
@@ -27,6 +30,14 @@ struct run_opts {
 	const char *cap_drop[RUN_MAX_CAP_DROP];
 	int ncap_drop;
 	uint64_t cap_drop_mask;
+	/* The filesystem layer: --read-only-rootfs, --tmpfs and
+	 * --writable-mount, parsed and checked (mounts.h); the values as
+	 * given go to the spawner, which parses them again. */
+	struct mount_plan mounts;
+	const char *tmpfs[MOUNTS_MAX_TMPFS];
+	int ntmpfs;
+	const char *writable[MOUNTS_MAX_WRITABLE];
+	int nwritable;
 	int help;   /* --help: print usage, exit 0 */
 	char **cmd; /* the workload's argv (NULL-terminated) */
 	int ncmd;

@@ -903,6 +903,12 @@ int run_main(int argc, char **argv)
 		fputs(run_usage, stdout);
 		return 0;
 	}
+	if (mounts_any(&r.o.mounts)) {
+		fprintf(stderr, "autonomy run: --read-only-rootfs, --tmpfs and "
+		                "--writable-mount: not applied by the spawner "
+		                "yet; nothing was run\n");
+		return EXIT_USAGE;
+	}
 	/* The bundle is resolved and validated in full before anything
 	 * starts: a bad one is a usage error and nothing runs. */
 	if (r.o.policy != NULL &&

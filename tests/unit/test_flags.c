@@ -226,6 +226,124 @@ static void flags_cap_drop(void **state)
 	assert_non_null(strstr(err, "--cap-drop"));
 }
 
+static void flags_read_only_rootfs_and_tmpfs(void **state)
+{
+	char *v[] = {"run",
+	             "--read-only-rootfs",
+	             "--tmpfs",
+	             "/tmp,/dev//shm/",
+	             "--tmpfs=/var/tmp:exec",
+	             "true",
+	             NULL};
+	char *rel[] = {"run", "--tmpfs", "/tmp,tmp", "true", NULL};
+	char *dots[] = {"run", "--tmpfs", "/tmp/../etc", "true", NULL};
+	char *opt[] = {"run", "--tmpfs", "/tmp:suid", "true", NULL};
+	char *hole[] = {"run", "--tmpfs", "/tmp,,/var/tmp", "true", NULL};
+	char *root[] = {"run", "--tmpfs", "/", "true", NULL};
+	char *twice[] = {"run",   "--tmpfs", "/tmp", "--tmpfs",
+	                 "/tmp/", "true",    NULL};
+	char *missing[] = {"run",     "--read-only-rootfs",
+	                   "--tmpfs", "/nonexistent-autonomy",
+	                   "true",    NULL};
+	char *file[] = {"run", "--tmpfs", "/etc/passwd", "true", NULL};
+	char *late[] = {"run", "true", "--read-only-rootfs", NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(6, v, NULL, &o, err), 0);
+	assert_int_equal(o.mounts.read_only_rootfs, 1);
+	assert_int_equal(o.mounts.ntmpfs, 3);
+	assert_string_equal(o.mounts.tmpfs[0].path, "/tmp");
+	assert_int_equal(o.mounts.tmpfs[0].exec, 0);
+	assert_string_equal(o.mounts.tmpfs[1].path, "/dev/shm");
+	assert_string_equal(o.mounts.tmpfs[2].path, "/var/tmp");
+	assert_int_equal(o.mounts.tmpfs[2].exec, 1);
+	assert_int_equal(o.ntmpfs, 2);
+	assert_string_equal(o.tmpfs[1], "/var/tmp:exec");
+	assert_int_equal(parse(4, rel, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--tmpfs tmp"));
+	assert_non_null(strstr(err, "absolute"));
+	assert_int_equal(parse(4, dots, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--tmpfs /tmp/../etc"));
+	assert_non_null(strstr(err, "\"..\""));
+	assert_int_equal(parse(4, opt, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "/tmp:suid"));
+	assert_int_equal(parse(4, hole, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "empty"));
+	assert_int_equal(parse(4, root, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "over /"));
+	assert_int_equal(parse(6, twice, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(parse(5, missing, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "/nonexistent-autonomy"));
+	assert_non_null(strstr(err, "read-only"));
+	assert_int_equal(parse(4, file, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "not a directory"));
+	assert_int_equal(parse(3, late, NULL, &o, err), 0);
+	assert_int_equal(o.mounts.read_only_rootfs, 0);
+	assert_int_equal(o.nmisplaced, 1);
+}
+
+static void flags_writable_mount(void **state)
+{
+	char *v[] = {"run",
+	             "--writable-mount",
+	             "/tmp:/usr",
+	             "--writable-mount",
+	             "/etc/passwd:/etc/group:ro",
+	             "--writable-mount=/var:/srv:rw",
+	             "true",
+	             NULL};
+	char *cases[][2] = {
+	    {"tmp:/usr", "not an absolute path"},
+	    {"/tmp:usr", "not an absolute path"},
+	    {"/tmp", "no CONTAINER"},
+	    {"/tmp:/usr/../etc", "\"..\""},
+	    {"/tmp/..:/usr", "\"..\""},
+	    {"/tmp:/usr:rx", "ro or rw"},
+	    {"/tmp:/usr:ro:x", "ro or rw"},
+	    {"/nonexistent-autonomy:/usr", "HOST /nonexistent-autonomy"},
+	    {"/tmp:/nonexistent-autonomy", "not created"},
+	    {"/tmp:/", "over /"},
+	    {"/etc/passwd:/usr", "give two directories or two files"},
+	};
+	char *twice[] = {"run",        "--writable-mount",
+	                 "/tmp:/usr",  "--writable-mount",
+	                 "/etc:/usr/", "true",
+	                 NULL};
+	char *nested[] = {
+	    "run",           "--tmpfs", "/usr", "--writable-mount",
+	    "/tmp:/usr/lib", "true",    NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(7, v, NULL, &o, err), 0);
+	assert_int_equal(o.mounts.nwritable, 3);
+	assert_string_equal(o.mounts.writable[0].host, "/tmp");
+	assert_string_equal(o.mounts.writable[0].container, "/usr");
+	assert_int_equal(o.mounts.writable[0].read_only, 0);
+	assert_string_equal(o.mounts.writable[1].container, "/etc/group");
+	assert_int_equal(o.mounts.writable[1].read_only, 1);
+	assert_int_equal(o.mounts.writable[2].read_only, 0);
+	assert_int_equal(o.nwritable, 3);
+	assert_string_equal(o.writable[2], "/var:/srv:rw");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *bad[] = {"run", "--writable-mount", cases[i][0], "true",
+		               NULL};
+
+		assert_int_equal(parse(4, bad, NULL, &o, err), -1);
+		assert_non_null(strstr(err, "--writable-mount"));
+		if (strstr(err, cases[i][1]) == NULL)
+			fail_msg("%s: %s", cases[i][0], err);
+	}
+	assert_int_equal(parse(6, twice, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(parse(6, nested, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "nested"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +357,8 @@ int main(void)
 	    cmocka_unit_test(flags_policy_misplaced),
 	    cmocka_unit_test(flags_seccomp),
 	    cmocka_unit_test(flags_cap_drop),
+	    cmocka_unit_test(flags_read_only_rootfs_and_tmpfs),
+	    cmocka_unit_test(flags_writable_mount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
