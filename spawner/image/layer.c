@@ -83,9 +83,14 @@ void image_note(struct image *img, const char *fmt, ...)
 
 /* ---- the paths this layer wrote ------------------------------------- */
 
+/* At most this much memory for one layer's path set: with the entry
+ * bound alone, 2M paths of 4 KiB would be 8 GiB. */
+#define PATHSET_MAX_BYTES (256u * 1024 * 1024)
+
 struct pathset {
 	char **slot;
 	size_t cap, n;
+	size_t bytes; /* strings and slots, for PATHSET_MAX_BYTES */
 };
 
 static uint64_t fnv1a(const char *s)
@@ -114,6 +119,11 @@ static int set_add(struct pathset *ps, const char *p)
 
 	if (set_has(ps, p))
 		return 0;
+	if (ps->bytes + strlen(p) + 1 + 2 * sizeof(char *) >
+	    PATHSET_MAX_BYTES) {
+		errno = EFBIG;
+		return -1;
+	}
 	if (2 * (ps->n + 1) > ps->cap) {
 		size_t cap = ps->cap ? 2 * ps->cap : 1024;
 		char **ns = calloc(cap, sizeof(*ns));
@@ -129,6 +139,7 @@ static int set_add(struct pathset *ps, const char *p)
 			ns[i] = ps->slot[j];
 		}
 		free(ps->slot);
+		ps->bytes += (cap - ps->cap) * sizeof(char *);
 		ps->slot = ns;
 		ps->cap = cap;
 	}
@@ -137,6 +148,7 @@ static int set_add(struct pathset *ps, const char *p)
 		;
 	if ((ps->slot[i] = strdup(p)) == NULL)
 		return -1;
+	ps->bytes += strlen(p) + 1;
 	ps->n++;
 	return 0;
 }
@@ -603,7 +615,10 @@ static int entry(struct layer *l, struct archive_entry *e, char *err,
 		return -1;
 	if (set_add(&l->wrote, path) < 0) {
 		close(dfd);
-		return errorf(err, errlen, "out of memory");
+		return errorf(err, errlen, "%s: %.200s: %s", l->where, path,
+		              errno == EFBIG ? "more paths in one layer than "
+		                               "we keep track of (refused)"
+		                             : "out of memory");
 	}
 	if (archive_entry_hardlink(e) != NULL) {
 		rc = hardlink(l, dfd, base, path, archive_entry_hardlink(e),
