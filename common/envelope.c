@@ -92,7 +92,8 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
 }
 
 /* The workload's sandbox settings: a known seccomp mode, a profile text
- * exactly when the mode takes one, bounded cap-drop values. */
+ * exactly when the mode takes one, bounded cap-drop, tmpfs and
+ * writable-mount values (their syntax is the spawner's to check). */
 static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
                                size_t errlen)
 {
@@ -114,8 +115,15 @@ static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
 		              "seccomp_profile_json/path: given %s "
 		              "SECCOMP_PROFILE",
 		              profile ? "empty with" : "without");
-	return check_strv(s->n_cap_drop, s->cap_drop, ENV_MAX_CAP_DROP, 1024,
-	                  "cap_drop", err, errlen);
+	if (check_strv(s->n_cap_drop, s->cap_drop, ENV_MAX_CAP_DROP, 1024,
+	               "cap_drop", err, errlen) < 0 ||
+	    check_strv(s->n_tmpfs, s->tmpfs, ENV_MAX_TMPFS, ENV_MAX_TMPFS_BYTES,
+	               "tmpfs", err, errlen) < 0 ||
+	    check_strv(s->n_writable_mounts, s->writable_mounts,
+	               ENV_MAX_WRITABLE, ENV_MAX_WRITABLE_BYTES,
+	               "writable_mounts", err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 static int check_tool_request(const Autonomy__ToolRequest *r, char *err,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "autonomy.pb-c.h"
+#include "mounts.h"
 
 #define ENVELOPE_VERSION 1
 
@@ -32,6 +33,12 @@
 /* SECCOMP_PROFILE_MAX_BYTES (spawner/seccomp/profile.h) */
 #define ENV_MAX_SECCOMP_JSON (1024u * 1024)
 #define ENV_MAX_CAP_DROP 64 /* RUN_MAX_CAP_DROP */
+/* --tmpfs and --writable-mount values (common/mounts.h): a --tmpfs value
+ * holds up to MOUNTS_MAX_TMPFS paths, each with ":exec" and a comma. */
+#define ENV_MAX_TMPFS MOUNTS_MAX_TMPFS
+#define ENV_MAX_TMPFS_BYTES (MOUNTS_MAX_TMPFS * (MOUNTS_MAX_PATH + 6))
+#define ENV_MAX_WRITABLE MOUNTS_MAX_WRITABLE
+#define ENV_MAX_WRITABLE_BYTES (2 * MOUNTS_MAX_PATH + 4)
 
 typedef Autonomy__Envelope Envelope;
 

@@ -1,18 +1,22 @@
-/* The workload's seccomp and capability layers. See layers.h; the
+/* The workload's mount, seccomp and capability layers. See layers.h; the
  * seccomp profiles themselves are in seccomp/ (README.md). */
 #include "layers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "capdrop.h"
+#include "log.h"
 
 /* The highest capability the running kernel knows: PR_CAPBSET_READ says
  * EINVAL past it. No file is read (/proc/sys/kernel/cap_last_cap). */
@@ -156,15 +160,126 @@ static int seccomp_prepare(const Autonomy__SpawnRequest *req,
 	return rc;
 }
 
+/* The filesystem layer: the request's values parsed and checked again,
+ * and each --writable-mount's HOST taken now, as a detached copy of its
+ * mount (open_tree), so the child only attaches it (move_mount). HOST is
+ * looked up once, here, in the spawner's tree: not in the child's, where
+ * a tmpfs or another writable mount could already lie over it. */
+static int mounts_prepare(const Autonomy__SpawnRequest *req,
+                          struct workload_layers *l, char *err, size_t errlen)
+{
+	struct mount_plan *p;
+
+	if (!req->read_only_rootfs && req->n_tmpfs == 0 &&
+	    req->n_writable_mounts == 0)
+		return 0;
+	if ((p = l->mounts = calloc(1, sizeof(*p))) == NULL)
+		return errorf(err, errlen, "spawner: out of memory");
+	p->read_only_rootfs = req->read_only_rootfs;
+	for (size_t i = 0; i < req->n_tmpfs; i++)
+		if (mounts_add_tmpfs(p, req->tmpfs[i], err, errlen) < 0)
+			return -1;
+	for (size_t i = 0; i < req->n_writable_mounts; i++)
+		if (mounts_add_writable(p, req->writable_mounts[i], err,
+		                        errlen) < 0)
+			return -1;
+	if (mounts_check(p, err, errlen) < 0)
+		return -1;
+	/* A mount namespace of its own needs CAP_SYS_ADMIN; without it
+	 * the flags would look applied and not be. */
+	if (!(caps_effective() & (1ULL << CAP_SYS_ADMIN)))
+		return errorf(err, errlen,
+		              "spawner: --read-only-rootfs, --tmpfs and "
+		              "--writable-mount need CAP_SYS_ADMIN (a mount "
+		              "namespace for the workload); run as root");
+	/* mount_setattr is Linux 5.12; the child would fail on it later. */
+	if (p->read_only_rootfs && mount_setattr(-1, "", 0, NULL, 0) < 0 &&
+	    errno == ENOSYS)
+		return errorf(err, errlen,
+		              "spawner: --read-only-rootfs needs "
+		              "mount_setattr(2) (Linux 5.12 or later)");
+	for (size_t i = 0; i < p->nwritable; i++) {
+		const struct writable_mount *w = &p->writable[i];
+		struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+		int fd = open_tree(AT_FDCWD, w->host,
+		                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+		if (fd < 0)
+			return errorf(err, errlen,
+			              "spawner: --writable-mount %s:%s: cannot "
+			              "take HOST (open_tree): %s",
+			              w->host, w->container, strerror(errno));
+		l->bind_fd[i] = fd;
+		/* :rw leaves the HOST mount's own flags: a HOST on a
+		 * read-only mount stays read-only. */
+		if (w->read_only &&
+		    mount_setattr(fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+			return errorf(
+			    err, errlen,
+			    "spawner: --writable-mount %s:%s:ro: cannot "
+			    "make it read-only (mount_setattr): %s",
+			    w->host, w->container, strerror(errno));
+	}
+	return 0;
+}
+
 int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
                    char *err, size_t errlen)
 {
 	memset(l, 0, sizeof(*l));
-	/* caps first: a JSON profile's includes.caps depend on them */
-	if (caps_prepare(req, l, err, errlen) < 0 ||
+	for (size_t i = 0; i < MOUNTS_MAX_WRITABLE; i++)
+		l->bind_fd[i] = -1;
+	/* caps before seccomp: a JSON profile's includes.caps depend on
+	 * them */
+	if (mounts_prepare(req, l, err, errlen) < 0 ||
+	    caps_prepare(req, l, err, errlen) < 0 ||
 	    seccomp_prepare(req, l, err, errlen) < 0) {
 		layers_free(l);
 		return -1;
+	}
+	return 0;
+}
+
+int layers_apply_mounts(const struct workload_layers *l, int *stage, int *entry)
+{
+	const struct mount_plan *p = l->mounts;
+	struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+
+	if (p == NULL)
+		return 0;
+	*stage = LAYER_MOUNT_NS;
+	if (unshare(CLONE_NEWNS) < 0)
+		return -1;
+	/* Nothing below propagates back to the host's mounts. */
+	*stage = LAYER_MOUNT_PRIVATE;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	/* Every mount of the tree at once (/proc, /dev, /dev/shm too),
+	 * before our own mounts exist, so they keep their flags. */
+	if (p->read_only_rootfs) {
+		*stage = LAYER_ROOT_RDONLY;
+		if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro,
+		                  sizeof(ro)) < 0)
+			return -1;
+	}
+	*stage = LAYER_TMPFS;
+	for (size_t i = 0; i < p->ntmpfs; i++) {
+		unsigned long fl = MS_NOSUID | MS_NODEV;
+
+		if (!p->tmpfs[i].exec)
+			fl |= MS_NOEXEC;
+		*entry = (int)i;
+		if (mount("tmpfs", p->tmpfs[i].path, "tmpfs", fl,
+		          MOUNTS_TMPFS_DATA) < 0)
+			return -1;
+	}
+	*stage = LAYER_BIND;
+	for (size_t i = 0; i < p->nwritable; i++) {
+		*entry = (int)i;
+		if (move_mount(l->bind_fd[i], "", AT_FDCWD,
+		               p->writable[i].container,
+		               MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -224,12 +339,29 @@ const char *layer_stage_name(int stage)
 		return "set no_new_privs";
 	case LAYER_SECCOMP:
 		return "load the seccomp filter";
+	case LAYER_MOUNT_NS:
+		return "make its mount namespace (unshare CLONE_NEWNS)";
+	case LAYER_MOUNT_PRIVATE:
+		return "make / private (MS_REC|MS_PRIVATE)";
+	case LAYER_ROOT_RDONLY:
+		return "make / read-only (mount_setattr AT_RECURSIVE)";
+	case LAYER_TMPFS:
+		return "mount a tmpfs on --tmpfs";
+	case LAYER_BIND:
+		return "attach --writable-mount (move_mount)";
 	}
 	return "apply the sandbox";
 }
 
 void layers_free(struct workload_layers *l)
 {
+	for (size_t i = 0; i < MOUNTS_MAX_WRITABLE; i++) {
+		if (l->bind_fd[i] >= 0)
+			close(l->bind_fd[i]);
+		l->bind_fd[i] = -1;
+	}
+	free(l->mounts);
+	l->mounts = NULL;
 	free(l->insns);
 	l->insns = NULL;
 	l->prog.filter = NULL;

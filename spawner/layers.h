@@ -1,4 +1,4 @@
-/* The workload's seccomp and capability layers (DESIGN.md §5), built by
+/* The workload's mount, seccomp and capability layers (DESIGN.md §5), built by
  * the spawner from a SpawnRequest. Everything that allocates, parses or
  * compiles happens in layers_prepare(), in the spawner before fork; the
  * child only runs layers_apply(), which makes system calls and nothing
@@ -12,19 +12,31 @@
 #include <stdint.h>
 
 #include "autonomy.pb-c.h"
+#include "mounts.h"
 #include "profile.h"
 
 /* What layers_apply() was doing when it failed (for the spawner's
  * message). */
 enum layer_stage {
-	LAYER_BOUNDING = 1, /* PR_CAPBSET_DROP */
-	LAYER_AMBIENT,      /* PR_CAP_AMBIENT_LOWER */
-	LAYER_CAPSET,       /* capset */
-	LAYER_NNP,          /* PR_SET_NO_NEW_PRIVS */
-	LAYER_SECCOMP,      /* seccomp(SECCOMP_SET_MODE_FILTER) */
+	LAYER_BOUNDING = 1,  /* PR_CAPBSET_DROP */
+	LAYER_AMBIENT,       /* PR_CAP_AMBIENT_LOWER */
+	LAYER_CAPSET,        /* capset */
+	LAYER_NNP,           /* PR_SET_NO_NEW_PRIVS */
+	LAYER_SECCOMP,       /* seccomp(SECCOMP_SET_MODE_FILTER) */
+	LAYER_MOUNT_NS,      /* unshare(CLONE_NEWNS) */
+	LAYER_MOUNT_PRIVATE, /* / and below MS_PRIVATE */
+	LAYER_ROOT_RDONLY,   /* mount_setattr(/, AT_RECURSIVE, RDONLY) */
+	LAYER_TMPFS,         /* mount(tmpfs), entry = its index */
+	LAYER_BIND,          /* move_mount(HOST's tree), entry = its index */
 };
 
 struct workload_layers {
+	/* mounts: --read-only-rootfs, --tmpfs, --writable-mount, or NULL
+	 * (then no mount namespace) */
+	struct mount_plan *mounts;
+	/* each --writable-mount's HOST as a detached copy of its mount
+	 * (open_tree OPEN_TREE_CLONE, made read-only for :ro), -1 if none */
+	int bind_fd[MOUNTS_MAX_WRITABLE];
 	/* seccomp: the compiled profile as a BPF program, or none */
 	int seccomp_on;
 	struct sock_filter *insns;
@@ -46,6 +58,14 @@ struct workload_layers {
  * parse) and prepares every layer. -1 with the reason in err. */
 int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
                    char *err, size_t errlen);
+
+/* In the child between fork and exec, first of all (before its chdir, so
+ * that the workload's cwd is looked up in its own tree): its own mount
+ * namespace, / private, / read-only (recursively), the tmpfs mounts, the
+ * writable mounts. System calls only. -1 with errno set, *stage saying
+ * which step failed and *entry which tmpfs or writable mount. */
+int layers_apply_mounts(const struct workload_layers *l, int *stage,
+                        int *entry);
 
 /* In the child between fork and exec, as its last steps: capabilities
  * dropped (bounding, ambient, then effective/permitted/inheritable),

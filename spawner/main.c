@@ -43,11 +43,12 @@ struct child_failure {
 	int stage;
 	int err;
 	int layer; /* STAGE_LAYERS: enum layer_stage */
+	int entry; /* LAYER_TMPFS, LAYER_BIND: which one */
 };
 
-static noreturn void child_fail(int fd, int stage, int layer)
+static noreturn void child_fail(int fd, int stage, int layer, int entry)
 {
-	struct child_failure f = {stage, errno, layer};
+	struct child_failure f = {stage, errno, layer, entry};
 
 	(void)!write(fd, &f, sizeof(f));
 	_exit(127);
@@ -61,7 +62,7 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 {
 	struct sigaction dfl;
 	sigset_t none;
-	int layer = 0;
+	int layer = 0, entry = 0;
 
 	/* The spawner ignores SIGPIPE, and ignored signals survive exec. */
 	memset(&dfl, 0, sizeof(dfl));
@@ -74,9 +75,14 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	/* Join the supervisor's group so the terminal's Ctrl-C reaches the
 	 * workload; 0 gives it a group of its own. */
 	if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0)
-		child_fail(errfd, STAGE_PGID, 0);
+		child_fail(errfd, STAGE_PGID, 0, 0);
+	/* The mounts first: the cwd is then looked up in the workload's
+	 * own tree (a cwd under a --tmpfs is the tmpfs, not the host's
+	 * directory beneath it). */
+	if (layers_apply_mounts(layers, &layer, &entry) < 0)
+		child_fail(errfd, STAGE_LAYERS, layer, entry);
 	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
-		child_fail(errfd, STAGE_CWD, 0);
+		child_fail(errfd, STAGE_CWD, 0, 0);
 	/* Only 0, 1, 2 reach the workload (nng's fds are CLOEXEC already;
 	 * this makes sure of every other one). */
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -86,15 +92,30 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	/* The workload's layers, seccomp last: nothing after it but exec
 	 * (and the failure report, a write). */
 	if (layers_apply(layers, &layer) < 0)
-		child_fail(errfd, STAGE_LAYERS, layer);
+		child_fail(errfd, STAGE_LAYERS, layer, 0);
 	execvpe(argv[0], argv, envp);
-	child_fail(errfd, STAGE_EXEC, 0);
+	child_fail(errfd, STAGE_EXEC, 0, 0);
 }
 
 static void reap(pid_t pid)
 {
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/* The mount point a failed LAYER_TMPFS or LAYER_BIND was for, or "". */
+static const char *mount_entry(const struct workload_layers *l, int layer,
+                               int entry)
+{
+	const struct mount_plan *p = l->mounts;
+
+	if (p == NULL || entry < 0)
+		return "";
+	if (layer == LAYER_TMPFS && (size_t)entry < p->ntmpfs)
+		return p->tmpfs[entry].path;
+	if (layer == LAYER_BIND && (size_t)entry < p->nwritable)
+		return p->writable[entry].container;
+	return "";
 }
 
 /* Forks and execs the workload. Returns its pid, or -1 with why in err
@@ -148,8 +169,11 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		         strerror(f.err));
 	} else if (f.stage == STAGE_LAYERS) {
 		snprintf(err, errlen,
-		         "cannot start %.256s in its sandbox: %s: %s", argv[0],
-		         layer_stage_name(f.layer), strerror(f.err));
+		         "cannot start %.256s in its sandbox: %s%s%.256s: %s",
+		         argv[0], layer_stage_name(f.layer),
+		         mount_entry(layers, f.layer, f.entry) ? " " : "",
+		         mount_entry(layers, f.layer, f.entry),
+		         strerror(f.err));
 	} else if (f.stage == STAGE_CWD) {
 		snprintf(err, errlen, "cannot execute %.256s: chdir %.256s: %s",
 		         argv[0], req->cwd, strerror(f.err));
@@ -173,13 +197,13 @@ static int wal_record(struct spawner *sp, const char *kind,
 {
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__WalAppend app = AUTONOMY__WAL_APPEND__INIT;
-	Autonomy__Attr a[16], *ap[16];
+	Autonomy__Attr a[ENV_MAX_ATTRS], *ap[ENV_MAX_ATTRS];
 	char why[256];
 	Envelope *resp;
 	size_t n = 0;
 	int rc = -1;
 
-	for (; kv[0] != NULL && n < 16; kv += 2, n++) {
+	for (; kv[0] != NULL && n < ENV_MAX_ATTRS; kv += 2, n++) {
 		autonomy__attr__init(&a[n]);
 		a[n].key = (char *)kv[0];
 		a[n].value = (char *)kv[1];
@@ -223,12 +247,70 @@ static int record_start(struct spawner *sp, const Autonomy__SpawnRequest *req,
 	return wal_record(sp, "workload.start", kv, err, errlen);
 }
 
+/* The filesystem layer: one writable_mount_declared per writable mount
+ * (the host directories the workload may change), then its
+ * sandbox.layer record with every setting. */
+static int record_mounts(struct spawner *sp, const struct mount_plan *p,
+                         char *err, size_t errlen)
+{
+	char key[2 * MOUNTS_MAX_TMPFS + 2 * MOUNTS_MAX_WRITABLE][24];
+	char val[MOUNTS_MAX_TMPFS + MOUNTS_MAX_WRITABLE]
+	        [2 * MOUNTS_MAX_PATH + 64];
+	const char *kv[2 * (4 + MOUNTS_MAX_TMPFS + MOUNTS_MAX_WRITABLE) + 1];
+	char ntmpfs[16], nwritable[16];
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < p->nwritable; i++) {
+		const struct writable_mount *w = &p->writable[i];
+		const char *decl[] = {"host",      w->host,
+		                      "container", w->container,
+		                      "mode",      w->read_only ? "ro" : "rw",
+		                      NULL};
+
+		if (wal_record(sp, "writable_mount_declared", decl, err,
+		               errlen) < 0)
+			return -1;
+	}
+	snprintf(ntmpfs, sizeof(ntmpfs), "%zu", p->ntmpfs);
+	snprintf(nwritable, sizeof(nwritable), "%zu", p->nwritable);
+	kv[n++] = "layer";
+	kv[n++] = "mounts";
+	kv[n++] = "namespace";
+	kv[n++] = "mount, / private (nothing propagates to the host)";
+	kv[n++] = "read_only_rootfs";
+	kv[n++] = p->read_only_rootfs ? "yes (every mount under /)" : "no";
+	kv[n++] = "tmpfs";
+	kv[n++] = ntmpfs;
+	for (size_t i = 0; i < p->ntmpfs; i++, k++) {
+		snprintf(key[k], sizeof(key[k]), "tmpfs.%zu", i);
+		snprintf(val[k], sizeof(val[k]), "%s nosuid,nodev,%s,%s",
+		         p->tmpfs[i].path, p->tmpfs[i].exec ? "exec" : "noexec",
+		         MOUNTS_TMPFS_DATA);
+		kv[n++] = key[k];
+		kv[n++] = val[k];
+	}
+	kv[n++] = "writable";
+	kv[n++] = nwritable;
+	for (size_t i = 0; i < p->nwritable; i++, k++) {
+		snprintf(key[k], sizeof(key[k]), "writable.%zu", i);
+		snprintf(val[k], sizeof(val[k]), "%s:%s:%s",
+		         p->writable[i].host, p->writable[i].container,
+		         p->writable[i].read_only ? "ro" : "rw");
+		kv[n++] = key[k];
+		kv[n++] = val[k];
+	}
+	kv[n] = NULL;
+	return wal_record(sp, "sandbox.layer", kv, err, errlen);
+}
+
 /* One sandbox.layer record per layer the child will apply, in its
  * order, durable before the fork: a layer is never in force unrecorded,
  * and if the child cannot apply one the spawn fails (no workload). */
 static int record_layers(struct spawner *sp, const struct workload_layers *l,
                          char *err, size_t errlen)
 {
+	if (l->mounts != NULL && record_mounts(sp, l->mounts, err, errlen) < 0)
+		return -1;
 	if (l->caps_on) {
 		char dropped[1024], bnd[24], eff[24], prm[24], inh[24];
 		const char *bounding = bnd;

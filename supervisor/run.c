@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -480,6 +481,11 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 	}
 	s.cap_drop = (char **)r->o.cap_drop;
 	s.n_cap_drop = (size_t)r->o.ncap_drop;
+	s.read_only_rootfs = r->o.mounts.read_only_rootfs;
+	s.tmpfs = (char **)r->o.tmpfs;
+	s.n_tmpfs = (size_t)r->o.ntmpfs;
+	s.writable_mounts = (char **)r->o.writable;
+	s.n_writable_mounts = (size_t)r->o.nwritable;
 	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
 	req.spawn_request = &s;
 	if (ipc_call_sock(r->spawner, &req, &resp, err, errlen) < 0) {
@@ -903,10 +909,17 @@ int run_main(int argc, char **argv)
 		fputs(run_usage, stdout);
 		return 0;
 	}
-	if (mounts_any(&r.o.mounts)) {
-		fprintf(stderr, "autonomy run: --read-only-rootfs, --tmpfs and "
-		                "--writable-mount: not applied by the spawner "
-		                "yet; nothing was run\n");
+	/* The spawner makes the workload's mount namespace with our
+	 * capabilities: without CAP_SYS_ADMIN these flags could not be
+	 * applied, so they are refused rather than ignored. */
+	if (mounts_any(&r.o.mounts) &&
+	    !(caps_effective() & (1ULL << CAP_SYS_ADMIN))) {
+		fprintf(stderr,
+		        "autonomy run: %s: needs CAP_SYS_ADMIN (the workload's "
+		        "own mount namespace); run as root. Nothing was run\n",
+		        r.o.mounts.read_only_rootfs ? "--read-only-rootfs"
+		        : r.o.ntmpfs > 0            ? "--tmpfs"
+		                                    : "--writable-mount");
 		return EXIT_USAGE;
 	}
 	/* The bundle is resolved and validated in full before anything

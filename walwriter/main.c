@@ -44,7 +44,7 @@ static const struct origin_rule {
     {"policyd",
      {"policy.allow", "policy.deny", "runtime.allow", "runtime.deny",
       "tool.result"}},
-    {"spawner", {"workload.start", "sandbox.layer"}},
+    {"spawner", {"workload.start", "sandbox.layer", "writable_mount_declared"}},
     {"toolsrv", {NULL}},
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))

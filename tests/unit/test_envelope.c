@@ -338,6 +338,9 @@ static void test_spawn_sandbox_fields(void **state)
 	char *argv[] = {"true"};
 	char *caps[] = {"NET_RAW"};
 	char *big = repeat('x', ENV_MAX_SECCOMP_JSON + 1);
+	char *longpath = repeat('/', ENV_MAX_TMPFS_BYTES + 1);
+	char *tmpfs[] = {"/tmp,/run:exec"};
+	char *wm[] = {"/a:/b:ro"};
 	char err[256];
 	(void)state;
 
@@ -373,6 +376,39 @@ static void test_spawn_sandbox_fields(void **state)
 		s.cap_drop[i] = "ALL";
 	expect_refused(&env, "cap_drop");
 	free(s.cap_drop);
+	s.n_cap_drop = 1;
+	s.cap_drop = caps;
+	/* the filesystem layer: counts and lengths bounded */
+	s.read_only_rootfs = 1;
+	s.tmpfs = tmpfs;
+	s.n_tmpfs = 1;
+	s.writable_mounts = wm;
+	s.n_writable_mounts = 1;
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.n_tmpfs = ENV_MAX_TMPFS + 1;
+	s.tmpfs = calloc(s.n_tmpfs, sizeof(char *));
+	for (size_t i = 0; i < s.n_tmpfs; i++)
+		s.tmpfs[i] = "/tmp";
+	expect_refused(&env, "tmpfs");
+	free(s.tmpfs);
+	s.n_tmpfs = 1;
+	s.tmpfs = tmpfs;
+	tmpfs[0] = longpath;
+	expect_refused(&env, "tmpfs");
+	tmpfs[0] = "/tmp";
+	s.n_writable_mounts = ENV_MAX_WRITABLE + 1;
+	s.writable_mounts = calloc(s.n_writable_mounts, sizeof(char *));
+	for (size_t i = 0; i < s.n_writable_mounts; i++)
+		s.writable_mounts[i] = "/a:/b";
+	expect_refused(&env, "writable_mounts");
+	free(s.writable_mounts);
+	s.n_writable_mounts = 1;
+	s.writable_mounts = wm;
+	wm[0] = longpath;
+	expect_refused(&env, "writable_mounts");
+	wm[0] = "/a:/b:ro";
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	free(longpath);
 	free(big);
 }
 
