@@ -9,7 +9,8 @@
  * are chosen so that without a filter the call fails harmlessly with
  * another errno (mount: ENOENT, io_uring_setup: EINVAL, keyctl:
  * EOPNOTSUPP) or succeeds without touching the host (unshare, ptrace,
- * a raw socket): only EPERM is the sandbox's answer. */
+ * a raw socket): only EPERM is the sandbox's answer. write:PATH and
+ * exec_in:DIR test the filesystem layer (EROFS, EACCES). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -48,6 +49,43 @@ static long unshare_i386(long flags)
 #endif
 }
 
+/* Copies /bin/true into dir and executes the copy: 0, or the errno of
+ * the copy or of execve. */
+static int exec_in(const char *dir)
+{
+	char path[512], buf[8192];
+	int in, out, st;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/autonomy-probe-true.%d", dir,
+	         (int)getpid());
+	if ((in = open("/bin/true", O_RDONLY)) < 0)
+		return errno;
+	if ((out = open(path, O_WRONLY | O_CREAT | O_EXCL, 0755)) < 0) {
+		close(in);
+		return errno;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	close(in);
+	if (n != 0 || close(out) < 0)
+		return EIO;
+	if ((pid = fork()) < 0)
+		return errno;
+	if (pid == 0) {
+		char *argv[] = {path, NULL};
+
+		execv(path, argv);
+		_exit(errno); /* errno values fit in an exit status */
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return errno;
+	unlink(path);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+}
+
 /* The call named, in this process: 0 or an errno. */
 static int probe(const char *name)
 {
@@ -83,6 +121,22 @@ static int probe(const char *name)
 		close(fd);
 		return unlink(path) < 0 ? errno : 0;
 	}
+	/* write:PATH creates PATH (and leaves it, for the test to look
+	 * for on the host); exec_in:DIR copies /bin/true into DIR and runs
+	 * it there (EACCES on a noexec mount). */
+	if (strncmp(name, "write:", 6) == 0) {
+		int fd = open(name + 6, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+		if (fd < 0)
+			return errno;
+		if (write(fd, "x", 1) != 1) {
+			close(fd);
+			return EIO;
+		}
+		return close(fd) < 0 ? errno : 0;
+	}
+	if (strncmp(name, "exec_in:", 8) == 0)
+		return exec_in(name + 8);
 	if (strcmp(name, "fork") == 0) {
 		pid_t pid = fork();
 		int st;

@@ -1,9 +1,11 @@
-"""The workload's seccomp and capability layers (issue 5): each refused
-call is made by a real workload (tests/sandbox_probe.c) under
-`autonomy run`, with the same call succeeding when the layer is off, so
-that every EPERM is shown to come from the layer."""
+"""The workload's seccomp, capability and filesystem layers (issue 5):
+each refused call is made by a real workload (tests/sandbox_probe.c)
+under `autonomy run`, with the same call succeeding when the layer is
+off, so that every EPERM (EROFS, EACCES) is shown to come from the
+layer."""
 import os
 import unittest
+import uuid
 
 from harness import ROOT, TestCase, attrs, inspect, run
 
@@ -204,6 +206,158 @@ class Capabilities(TestCase):
         self.assertEqual(r.returncode, 64, r.stderr)
         self.assertIn("CAP_NOPE", r.stderr)
         self.assertFalse(os.path.exists(marker))
+
+
+def has_sys_admin():
+    with open("/proc/self/status") as f:
+        eff = [l for l in f if l.startswith("CapEff:")][0].split()[1]
+    return int(eff, 16) & (1 << 21)
+
+
+def mountinfo():
+    with open("/proc/self/mountinfo") as f:
+        return f.read()
+
+
+def scratch_mount_point():
+    """An existing, otherwise unused directory of the host to mount over
+    (in the workload's namespace only)."""
+    for d in ("/media", "/srv", "/mnt", "/opt"):
+        if os.path.isdir(d) and not os.path.islink(d):
+            return d
+    raise unittest.SkipTest("no /media, /srv, /mnt or /opt")
+
+
+@unittest.skipUnless(has_sys_admin(), "needs CAP_SYS_ADMIN (root)")
+class Mounts(TestCase):
+    def setUp(self):
+        super().setUp()
+        # whatever the workload mounts stays in its namespace
+        before = mountinfo()
+        self.addCleanup(lambda: self.assertEqual(mountinfo(), before))
+        self.name = "autonomy-mnt-" + uuid.uuid4().hex[:12]
+
+    def layer_records(self, d):
+        """The mounts layer and the writable_mount_declared records, each
+        checked to come before workload.start."""
+        recs = inspect(d)
+        kinds = [x["kind"] for x in recs]
+        start = kinds.index("workload.start")
+        layers = [attrs(x) for x in recs if x["kind"] == "sandbox.layer"
+                  and attrs(x)["layer"] == "mounts"]
+        self.assertEqual(len(layers), 1, recs)
+        decl = [x for x in recs if x["kind"] == "writable_mount_declared"]
+        for i, x in enumerate(recs):
+            if x["kind"] in ("writable_mount_declared", "sandbox.layer"):
+                self.assertLess(i, start, x)
+                self.assertEqual(x["origin"], "spawner")
+        return layers[0], [attrs(x) for x in decl]
+
+    def test_read_only_rootfs_with_tmpfs(self):
+        d = os.path.join(self.tmpdir(), "wal")
+        etc, usr, tmp = ("/etc/" + self.name, "/usr/" + self.name,
+                         "/tmp/" + self.name)
+        self.addCleanup(lambda: [os.path.exists(p) and os.unlink(p)
+                                 for p in (etc, usr, tmp)])
+        out, _ = probe(self, ["--read-only-rootfs", "--tmpfs", "/tmp"],
+                       ["write:" + etc, "write:" + usr, "write:" + tmp,
+                        "exec_in:/tmp", "fork"], d)
+        self.assertEqual(out["write:" + etc], "EROFS")
+        self.assertEqual(out["write:" + usr], "EROFS")
+        self.assertEqual(out["write:" + tmp], "0")  # the positive control
+        self.assertEqual(out["exec_in:/tmp"], "EACCES")  # noexec
+        self.assertEqual(out["fork"], "0")
+        for p in (etc, usr, tmp):
+            self.assertFalse(os.path.exists(p), p + " reached the host")
+        layer, decl = self.layer_records(d)
+        self.assertEqual(decl, [])
+        self.assertTrue(layer["read_only_rootfs"].startswith("yes"))
+        self.assertEqual(layer["tmpfs"], "1")
+        self.assertEqual(layer["tmpfs.0"],
+                         "/tmp nosuid,nodev,noexec,size=64m,mode=1777")
+        self.assertEqual(layer["writable"], "0")
+
+    def test_tmpfs_exec_suffix(self):
+        out, _ = probe(self, ["--tmpfs", "/tmp:exec"],
+                       ["exec_in:/tmp", "write_tmp"])
+        self.assertEqual(out["exec_in:/tmp"], "0")
+        self.assertEqual(out["write_tmp"], "0")
+
+    def test_root_stays_writable_without_the_flag(self):
+        # the control: a mount namespace (--tmpfs) without
+        # --read-only-rootfs leaves the host's root writable
+        etc = "/etc/" + self.name
+        self.addCleanup(lambda: os.path.exists(etc) and os.unlink(etc))
+        d = os.path.join(self.tmpdir(), "wal")
+        out, _ = probe(self, ["--tmpfs", "/tmp"], ["write:" + etc], d)
+        self.assertEqual(out["write:" + etc], "0")
+        self.assertTrue(os.path.exists(etc))
+        layer, _ = self.layer_records(d)
+        self.assertEqual(layer["read_only_rootfs"], "no")
+
+    def test_writable_mount(self):
+        host = self.tmpdir()
+        mp = scratch_mount_point()
+        d = os.path.join(self.tmpdir(), "wal")
+        etc = "/etc/" + self.name
+        self.addCleanup(lambda: os.path.exists(etc) and os.unlink(etc))
+        out, _ = probe(self, ["--read-only-rootfs", "--writable-mount",
+                              host + ":" + mp],
+                       ["write:%s/%s" % (mp, self.name),
+                        "write:/etc/" + self.name], d)
+        self.assertEqual(out["write:%s/%s" % (mp, self.name)], "0")
+        self.assertEqual(out["write:/etc/" + self.name], "EROFS")
+        self.assertTrue(os.path.exists(os.path.join(host, self.name)))
+        self.assertFalse(os.path.exists(os.path.join(mp, self.name)))
+        layer, decl = self.layer_records(d)
+        self.assertEqual(decl, [{"host": host, "container": mp,
+                                 "mode": "rw"}])
+        self.assertEqual(layer["writable"], "1")
+        self.assertEqual(layer["writable.0"], "%s:%s:rw" % (host, mp))
+
+    def test_writable_mount_read_only(self):
+        host = self.tmpdir()
+        mp = scratch_mount_point()
+        d = os.path.join(self.tmpdir(), "wal")
+        out, _ = probe(self, ["--writable-mount", host + ":" + mp + ":ro"],
+                       ["write:%s/%s" % (mp, self.name)], d)
+        self.assertEqual(out["write:%s/%s" % (mp, self.name)], "EROFS")
+        self.assertEqual(os.listdir(host), [])
+        _, decl = self.layer_records(d)
+        self.assertEqual(decl, [{"host": host, "container": mp,
+                                 "mode": "ro"}])
+
+    def test_refusals_before_anything(self):
+        tmp = self.tmpdir()
+        host = os.path.join(tmp, "host")
+        os.mkdir(host)
+        marker = os.path.join(tmp, "ran")
+        d = os.path.join(tmp, "wal")
+        mp = scratch_mount_point()
+        cases = [
+            (["--tmpfs", "tmp"], ["--tmpfs tmp", "absolute"]),
+            (["--tmpfs", "/tmp,/var/../tmp"], ["/var/../tmp", '".."']),
+            (["--tmpfs", "/tmp:suid"], ["/tmp:suid"]),
+            (["--writable-mount", "host:" + mp], ["HOST host", "absolute"]),
+            (["--writable-mount", host + ":" + mp + "/../etc"], ['".."']),
+            (["--writable-mount", tmp + "/missing:" + mp],
+             ["HOST " + tmp + "/missing"]),
+            (["--read-only-rootfs", "--writable-mount",
+              host + ":/nonexistent-" + self.name],
+             ["/nonexistent-" + self.name, "does not exist", "read-only"]),
+            (["--writable-mount", host + ":" + mp, "--writable-mount",
+              tmp + ":" + mp + "/"], ["twice"]),
+            (["--writable-mount", host + ":" + mp + ":rx"], ["ro or rw"]),
+        ]
+        for flags, words in cases:
+            r = run(["run", "--dir", d] + flags + ["touch", marker])
+            self.assertEqual(r.returncode, 64, "%s: %s" % (flags, r.stderr))
+            for w in words:
+                self.assertIn(w, r.stderr, flags)
+            self.assertIn(flags[-2], r.stderr)  # the flag named
+            self.assertFalse(os.path.exists(marker), flags)
+            self.assertFalse(os.path.exists(d), flags)
+        self.assertEqual(os.listdir(host), [])
 
 
 if __name__ == "__main__":
