@@ -6,8 +6,9 @@
  * --seccomp-profile) and --cap-drop are applied in the forked child,
  * between fork and exec (layers.c), stacked on this filter: the kernel
  * runs both and the strictest answer wins, so this list stays under any
- * profile, --no-seccomp included. Namespaces, mounts and Landlock come
- * in later issues. So the spawner cannot use an
+ * profile, --no-seccomp included. The workload's mount namespace and
+ * mounts are made there too; other namespaces and Landlock come in later
+ * issues. So the spawner cannot use an
  * allow-list of its own few calls: that would forbid the workload (any
  * program at all) and the child's sandbox set-up (unshare, mount,
  * pivot_root, setns, capset, seccomp, landlock_*).
@@ -46,8 +47,8 @@
  * no-new-privs: yes (set-id binaries in the workload gain nothing; the
  * later seccomp profile needs it anyway).
  * Capabilities: KEPT. The spawner needs CAP_SYS_ADMIN (and friends) to
- * create the workload's namespaces and mounts (later), and CAP_SETPCAP
- * to lower the workload's bounding set; the child drops what --cap-drop
+ * make the workload's mount namespace and mounts (layers.c), and
+ * CAP_SETPCAP to lower the workload's bounding set; the child drops what --cap-drop
  * names before exec (layers.c). Without --cap-drop a workload started by
  * a privileged spawner keeps the spawner's capabilities, limited by the
  * deny-list above and the workload's seccomp profile.

@@ -285,6 +285,20 @@ static void test_wal_refusal_fails_closed(void **state)
 /* The spawner parses the sandbox settings itself: a profile or a cap
  * name the supervisor should have refused is refused again, before
  * anything is recorded or started. */
+static const struct {
+	int tmpfs;
+	const char *value, *why;
+} bad_mounts[] = {
+    {1, "tmp", "absolute"},
+    {1, "/tmp/../etc", "\"..\""},
+    {1, "/tmp:suid", "PATH:exec"},
+    {1, "/nonexistent-autonomy-mnt", "does not exist"},
+    {0, "/tmp:/nonexistent-autonomy-mnt", "does not exist"},
+    {0, "/nonexistent-autonomy-mnt:/tmp", "HOST"},
+    {0, "/tmp:/usr/..", "\"..\""},
+    {0, "/tmp:/usr:rx", "ro or rw"},
+};
+
 static void test_spawner_reparses_settings(void **state)
 {
 	struct helper_fixture *f = *state;
@@ -320,6 +334,27 @@ static void test_spawner_reparses_settings(void **state)
 	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
 	assert_non_null(strstr(e->error->message, "NOT_A_CAP"));
 	envelope_free(e);
+	sr.cap_drop = NULL;
+	sr.n_cap_drop = 0;
+	/* the filesystem layer's values, each parsed and checked again */
+	for (size_t i = 0; i < sizeof(bad_mounts) / sizeof(*bad_mounts); i++) {
+		char *v[] = {(char *)bad_mounts[i].value};
+
+		sr.n_tmpfs = sr.n_writable_mounts = 0;
+		if (bad_mounts[i].tmpfs) {
+			sr.tmpfs = v;
+			sr.n_tmpfs = 1;
+		} else {
+			sr.writable_mounts = v;
+			sr.n_writable_mounts = 1;
+		}
+		e = do_call(f->client, &req);
+		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+		if (strstr(e->error->message, bad_mounts[i].why) == NULL)
+			fail_msg("%s: %s", bad_mounts[i].value,
+			         e->error->message);
+		envelope_free(e);
+	}
 	assert_int_equal(fake_wal_count(f->wal), 0);
 }
 
