@@ -71,6 +71,9 @@ struct bundle {
 	size_t n_allowed_domains;
 	char **dlopen_paths; /* dlopen_allowlist.paths */
 	size_t n_dlopen_paths;
+	/* The manifest has a dlopen_allowlist (an empty one allows no
+	 * dlopen at all). */
+	int has_dlopen_allowlist;
 	char *runtime_json; /* the runtime section, compact with sorted
 	                       keys ("{}" without one), for the helpers */
 	char **warnings;    /* accepted but worth saying (unknown runtime

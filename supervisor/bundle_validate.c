@@ -546,6 +546,7 @@ static int check_dlopen(struct vctx *v, json_t *d)
 	if (e == NULL)
 		return verr(v, "manifest.json", "dlopen_allowlist.paths",
 		            "missing (required in dlopen_allowlist)");
+	v->b->has_dlopen_allowlist = 1;
 	return string_list(v, e, "dlopen_allowlist.paths", BUNDLE_MAX_DLOPEN,
 	                   bundle_check_dlopen_path, &v->b->dlopen_paths,
 	                   &v->b->n_dlopen_paths);

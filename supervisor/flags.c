@@ -1,9 +1,13 @@
 #include "flags.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "allowlist.h"
 #include "capdrop.h"
 #include "log.h"
 
@@ -13,7 +17,10 @@ const char run_usage[] =
     "                    --no-seccomp] [--cap-drop CAP[,CAP...]]...\n"
     "                    [--read-only-rootfs] [--tmpfs PATH[:exec][,...]]...\n"
     "                    [--writable-mount HOST:CONTAINER[:ro|:rw]]...\n"
-    "                    [--] CMD [ARGS...]\n"
+    "                    [--ld-preload PATH [--preload-exec-allowlist\n"
+    "                    PATH[,PATH...]]... [--preload-connect-allowlist\n"
+    "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
+    "                    B]] [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -48,6 +55,18 @@ const char run_usage[] =
     "  --writable-mount HOST:CONTAINER[:ro|:rw]  bind HOST onto the\n"
     "               existing CONTAINER, read-write unless :ro; recorded\n"
     "               in the WAL before the workload starts. Repeatable\n"
+    "  --ld-preload PATH  preload the shim PATH (absolute, e.g.\n"
+    "               .../autonomy/libautonomy_preload.so) into the\n"
+    "               workload, before any LD_PRELOAD of yours; it enforces\n"
+    "               the allow-lists below (preload/README.md)\n"
+    "  --preload-exec-allowlist PATH[,PATH...]  the only files the\n"
+    "               workload may exec (EPERM otherwise). Repeatable\n"
+    "  --preload-connect-allowlist DEST[,DEST...]  the only addresses\n"
+    "               it may connect to besides loopback: a.b.c.d[/len]:PORT,\n"
+    "               [v6[/len]]:PORT, PORT a number or *. Repeatable\n"
+    "  --dlopen-allowlist-from-bundle B  the libraries it may dlopen:\n"
+    "               bundle B's dlopen_allowlist (default with --policy:\n"
+    "               that bundle's, when its manifest has one)\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -55,9 +74,18 @@ const char run_usage[] =
     "not be executed.\n";
 
 /* Our flags that take a value ("--flag VALUE" or "--flag=VALUE"). */
-static const char *const valued_flags[] = {
-    "--dir",      "--policy", "--cache-dir",      "--seccomp-profile",
-    "--cap-drop", "--tmpfs",  "--writable-mount", NULL};
+static const char *const valued_flags[] = {"--dir",
+                                           "--policy",
+                                           "--cache-dir",
+                                           "--seccomp-profile",
+                                           "--cap-drop",
+                                           "--tmpfs",
+                                           "--writable-mount",
+                                           "--ld-preload",
+                                           "--preload-exec-allowlist",
+                                           "--preload-connect-allowlist",
+                                           "--dlopen-allowlist-from-bundle",
+                                           NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
  * the "=" form. */
@@ -111,7 +139,171 @@ static const char *flag_need(const char *flag)
 		return "absolute paths (PATH[:exec][,PATH...])";
 	if (strcmp(flag, "--writable-mount") == 0)
 		return "HOST:CONTAINER[:ro|:rw]";
+	if (strcmp(flag, "--ld-preload") == 0)
+		return "the shim's absolute path";
+	if (strcmp(flag, "--preload-exec-allowlist") == 0)
+		return "absolute paths (PATH[,PATH...])";
+	if (strcmp(flag, "--preload-connect-allowlist") == 0)
+		return "destinations (a.b.c.d[/len]:PORT or [v6[/len]]:PORT, "
+		       "comma-separated)";
+	if (strcmp(flag, "--dlopen-allowlist-from-bundle") == 0)
+		return "a bundle (a directory, a .tar or name:version)";
 	return "a directory";
+}
+
+char *run_preload_join(const char *const *vals, int n, char sep)
+{
+	size_t len = 1, off = 0;
+	char *s;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(vals[i]) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			s[off++] = sep;
+		for (const char *p = vals[i]; *p; p++)
+			s[off++] = *p == ',' ? sep : *p;
+	}
+	s[off] = '\0';
+	return s;
+}
+
+/* Each value alone (so the parser's "entry N" counts within what the
+ * user wrote), then all of them joined (the shim's bounds are for the
+ * whole variable). */
+static int check_exec_allowlist(const struct run_opts *o, char *err,
+                                size_t errlen)
+{
+	struct preload_paths *l = malloc(sizeof(*l));
+	char msg[PRELOAD_ERR_MAX];
+	char *j = NULL;
+	int rc = -1;
+
+	if (l == NULL)
+		return errorf(err, errlen, "--preload-exec-allowlist: %s",
+		              strerror(ENOMEM));
+	for (int i = 0; i <= o->npreload_exec; i++) {
+		const char *v = i < o->npreload_exec ? o->preload_exec[i]
+		                                     : "(all values together)";
+
+		/* The variable is ':'-joined: a ':' would split an entry
+		 * into two paths nobody wrote. */
+		if (i < o->npreload_exec && strchr(v, ':') != NULL) {
+			errorf(err, errlen,
+			       "--preload-exec-allowlist %s: a path with ':' "
+			       "cannot be given (separate paths with ',')",
+			       v);
+			goto out;
+		}
+		free(j);
+		j = i < o->npreload_exec
+		        ? run_preload_join(&o->preload_exec[i], 1, ':')
+		        : run_preload_join(o->preload_exec, o->npreload_exec,
+		                           ':');
+		if (j == NULL) {
+			errorf(err, errlen, "--preload-exec-allowlist: %s",
+			       strerror(ENOMEM));
+			goto out;
+		}
+		if (preload_parse_exec_list(j, l, msg, sizeof(msg)) < 0) {
+			errorf(err, errlen, "--preload-exec-allowlist %s: %s",
+			       v, msg);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(j);
+	free(l);
+	return rc;
+}
+
+static int check_connect_allowlist(const struct run_opts *o, char *err,
+                                   size_t errlen)
+{
+	struct preload_nets *l = malloc(sizeof(*l));
+	char msg[PRELOAD_ERR_MAX];
+	char *j = NULL;
+	int rc = -1;
+
+	if (l == NULL)
+		return errorf(err, errlen, "--preload-connect-allowlist: %s",
+		              strerror(ENOMEM));
+	for (int i = 0; i <= o->npreload_connect; i++) {
+		const char *v = i < o->npreload_connect
+		                    ? o->preload_connect[i]
+		                    : "(all values together)";
+
+		free(j);
+		j = i < o->npreload_connect
+		        ? run_preload_join(&o->preload_connect[i], 1, ',')
+		        : run_preload_join(o->preload_connect,
+		                           o->npreload_connect, ',');
+		if (j == NULL) {
+			errorf(err, errlen, "--preload-connect-allowlist: %s",
+			       strerror(ENOMEM));
+			goto out;
+		}
+		if (preload_parse_connect_list(j, l, msg, sizeof(msg)) < 0) {
+			errorf(err, errlen,
+			       "--preload-connect-allowlist %s: %s", v, msg);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(j);
+	free(l);
+	return rc;
+}
+
+/* The LD_PRELOAD layer's flags. The allow-lists mean nothing without the
+ * shim that enforces them: refused rather than silently not enforced. */
+static int check_preload(const struct run_opts *o, char *err, size_t errlen)
+{
+	const char *list =
+	    o->npreload_exec > 0       ? "--preload-exec-allowlist"
+	    : o->npreload_connect > 0  ? "--preload-connect-allowlist"
+	    : o->dlopen_bundle != NULL ? "--dlopen-allowlist-from-bundle"
+	                               : NULL;
+	const char *p = o->ld_preload;
+	struct stat st;
+
+	if (p == NULL) {
+		if (list != NULL)
+			return errorf(err, errlen,
+			              "%s needs --ld-preload PATH (the shim "
+			              "that enforces it)",
+			              list);
+		return 0;
+	}
+	/* The path is the host's: --image (a path inside the image) is
+	 * not wired into `autonomy run` yet. */
+	if (p[0] != '/')
+		return errorf(err, errlen,
+		              "--ld-preload %s: must be an absolute path (the "
+		              "shim's file, libautonomy_preload.so)",
+		              p);
+	/* ld.so splits LD_PRELOAD on ':' and white space. */
+	if (strpbrk(p, ": \t\n") != NULL)
+		return errorf(err, errlen,
+		              "--ld-preload %s: a path with ':' or white space "
+		              "cannot be preloaded",
+		              p);
+	if (stat(p, &st) < 0)
+		return errorf(err, errlen, "--ld-preload %s: %s", p,
+		              strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return errorf(err, errlen,
+		              "--ld-preload %s: not a regular file (give the "
+		              "shim's .so)",
+		              p);
+	if (check_exec_allowlist(o, err, errlen) < 0 ||
+	    check_connect_allowlist(o, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
@@ -171,6 +363,31 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 				                        errlen) < 0)
 					return -1;
 				o->writable[o->nwritable++] = val;
+			} else if (strcmp(flag, "--ld-preload") == 0) {
+				o->ld_preload = val;
+			} else if (strcmp(flag, "--preload-exec-allowlist") ==
+			           0) {
+				if (o->npreload_exec >= RUN_MAX_PRELOAD_FLAGS)
+					return errorf(err, errlen,
+					              "%s: more than %d given "
+					              "(list them: A,B,...)",
+					              flag,
+					              RUN_MAX_PRELOAD_FLAGS);
+				o->preload_exec[o->npreload_exec++] = val;
+			} else if (strcmp(flag,
+			                  "--preload-connect-allowlist") == 0) {
+				if (o->npreload_connect >=
+				    RUN_MAX_PRELOAD_FLAGS)
+					return errorf(err, errlen,
+					              "%s: more than %d given "
+					              "(list them: A,B,...)",
+					              flag,
+					              RUN_MAX_PRELOAD_FLAGS);
+				o->preload_connect[o->npreload_connect++] = val;
+			} else if (strcmp(flag,
+			                  "--dlopen-allowlist-from-bundle") ==
+			           0) {
+				o->dlopen_bundle = val;
 			} else {
 				o->cache_dir = val;
 			}
@@ -197,7 +414,10 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		              "other (give one)");
 	if (mounts_check(&o->mounts, err, errlen) < 0)
 		return -1;
-	if (o->cache_dir != NULL && o->policy == NULL)
+	if (check_preload(o, err, errlen) < 0)
+		return -1;
+	if (o->cache_dir != NULL && o->policy == NULL &&
+	    o->dlopen_bundle == NULL)
 		return errorf(err, errlen,
 		              "--cache-dir is only used with --policy "
 		              "name:version (no --policy given)");

@@ -1,7 +1,8 @@
 /* Command-line parsing for `autonomy run`. Pure: no side effects (it
- * only reads: --writable-mount and --tmpfs paths are stat'ed), so the
- * rules (flags end at the first non-flag argument, flag-over-environment
- * for the WAL dir, misplaced-flag detection) are unit-tested directly. */
+ * only reads: --writable-mount, --tmpfs and --ld-preload paths are
+ * stat'ed), so the rules (flags end at the first non-flag argument,
+ * flag-over-environment for the WAL dir, misplaced-flag detection) are
+ * unit-tested directly. */
 #ifndef AUTONOMY_FLAGS_H
 #define AUTONOMY_FLAGS_H
 
@@ -12,6 +13,7 @@
 
 #define RUN_MAX_MISPLACED 8
 #define RUN_MAX_CAP_DROP 64
+#define RUN_MAX_PRELOAD_FLAGS 64 /* each --preload-*-allowlist, given */
 
 struct run_opts {
 	const char *wal_dir;   /* pinned WAL dir, or NULL for a temp dir */
@@ -38,6 +40,17 @@ struct run_opts {
 	int ntmpfs;
 	const char *writable[MOUNTS_MAX_WRITABLE];
 	int nwritable;
+	/* The LD_PRELOAD layer (preload/README.md): the shim and its
+	 * allow-lists, each value as given ("A,B"), every entry checked
+	 * with the shim's own parsers (preload/allowlist.h). */
+	const char *ld_preload; /* --ld-preload PATH */
+	const char *preload_exec[RUN_MAX_PRELOAD_FLAGS];
+	int npreload_exec;
+	const char *preload_connect[RUN_MAX_PRELOAD_FLAGS];
+	int npreload_connect;
+	/* --dlopen-allowlist-from-bundle B: resolved by run.c like
+	 * --policy. */
+	const char *dlopen_bundle;
 	int help;   /* --help: print usage, exit 0 */
 	char **cmd; /* the workload's argv (NULL-terminated) */
 	int ncmd;
@@ -56,6 +69,12 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 /* Writes the invocation the user probably meant: our misplaced flags
  * moved before the command, `--` before it. */
 int run_corrected_invocation(const struct run_opts *o, char *buf, size_t len);
+
+/* The values of one repeatable --preload-*-allowlist flag joined into
+ * the shim's variable: every ',' between entries and between values
+ * becomes sep (':' for paths, ',' for destinations). malloc'd; NULL when
+ * out of memory. */
+char *run_preload_join(const char *const *vals, int n, char sep);
 
 extern const char run_usage[];
 

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "allowlist.h"
 #include "bundle.h"
 #include "capdrop.h"
 #include "envelope.h"
@@ -65,6 +66,10 @@ struct run {
 	struct run_opts o;
 	struct bundle *bundle; /* --policy, validated; NULL: embedded demo */
 	char *seccomp_json;    /* --seccomp-profile's text, compiled once */
+	/* The LD_PRELOAD layer (with --ld-preload): the shim's variables,
+	 * each NULL when unset (not enforced), checked with its parsers. */
+	char *preload_exec, *preload_connect, *preload_dlopen;
+	char dlopen_source[512]; /* where preload_dlopen came from */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -427,28 +432,147 @@ static int wal_stats(struct run *r, struct footprint *fp)
 	return 0;
 }
 
+static int env_is(const char *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(e, name, n) == 0 && e[n] == '=';
+}
+
+/* The variables the supervisor sets for the workload: any inherited
+ * value is replaced. The shim's allow-lists come from our flags only
+ * when --ld-preload is given, so the WAL record names all of them. */
+static int env_ours(const struct run *r, const char *e)
+{
+	if (env_is(e, "AUTONOMY_RUNTIME_URL") ||
+	    env_is(e, "AUTONOMY_RUNTIME_TOKEN"))
+		return 1;
+	return r->o.ld_preload != NULL &&
+	       (env_is(e, "LD_PRELOAD") ||
+	        env_is(e, "AUTONOMY_PRELOAD_EXEC_ALLOWLIST") ||
+	        env_is(e, "AUTONOMY_PRELOAD_CONNECT_ALLOWLIST") ||
+	        env_is(e, "AUTONOMY_PRELOAD_DLOPEN_ALLOWLIST"));
+}
+
+/* LD_PRELOAD for the workload: the shim first, then the user's own
+ * preloads (ld.so binds to the first definition, so the shim's
+ * wrappers are the ones a user's library reaches through dlsym(RTLD_NEXT)
+ * too, never the other way round). NULL: no --ld-preload. */
+static char *preload_value(const struct run *r)
+{
+	const char *user = getenv("LD_PRELOAD");
+	char *v;
+
+	if (r->o.ld_preload == NULL)
+		return NULL;
+	if (user == NULL || *user == '\0')
+		return strdup(r->o.ld_preload);
+	if (asprintf(&v, "%s:%s", r->o.ld_preload, user) < 0)
+		return NULL;
+	return v;
+}
+
+/* Appends one allocated "NAME=value" to env. */
+static int env_add(char **env, size_t *k, const char *name, const char *val)
+{
+	char *e;
+
+	if (asprintf(&e, "%s=%s", name, val) < 0)
+		return -1;
+	env[(*k)++] = e;
+	return 0;
+}
+
 /* Environment for the workload: ours, with the runtime's URL and token
- * set (replacing any inherited ones). */
-static char **workload_env(struct run *r, size_t *n)
+ * set and, with --ld-preload, LD_PRELOAD and the shim's allow-lists
+ * (replacing any inherited ones). The strings from env[*own] on are
+ * allocated. */
+static char **workload_env(struct run *r, size_t *n, size_t *own)
 {
 	size_t cnt = 0, k = 0;
-	char **env;
+	char **env, *pre = NULL;
+	int rc;
 
 	while (environ[cnt])
 		cnt++;
-	if ((env = calloc(cnt + 3, sizeof(*env))) == NULL)
+	if ((env = calloc(cnt + 7, sizeof(*env))) == NULL)
 		return NULL;
 	for (size_t i = 0; i < cnt; i++)
-		if (strncmp(environ[i], "AUTONOMY_RUNTIME_URL=", 21) != 0 &&
-		    strncmp(environ[i], "AUTONOMY_RUNTIME_TOKEN=", 23) != 0)
+		if (!env_ours(r, environ[i]))
 			env[k++] = environ[i];
-	if (asprintf(&env[k++], "AUTONOMY_RUNTIME_URL=%s", r->url) < 0 ||
-	    asprintf(&env[k++], "AUTONOMY_RUNTIME_TOKEN=%s", r->token) < 0) {
+	*own = k;
+	rc = env_add(env, &k, "AUTONOMY_RUNTIME_URL", r->url) < 0 ||
+	     env_add(env, &k, "AUTONOMY_RUNTIME_TOKEN", r->token) < 0;
+	if (!rc && r->o.ld_preload != NULL)
+		rc = (pre = preload_value(r)) == NULL ||
+		     env_add(env, &k, "LD_PRELOAD", pre) < 0;
+	free(pre);
+	if (!rc && r->preload_exec != NULL)
+		rc = env_add(env, &k, "AUTONOMY_PRELOAD_EXEC_ALLOWLIST",
+		             r->preload_exec) < 0;
+	if (!rc && r->preload_connect != NULL)
+		rc = env_add(env, &k, "AUTONOMY_PRELOAD_CONNECT_ALLOWLIST",
+		             r->preload_connect) < 0;
+	if (!rc && r->preload_dlopen != NULL)
+		rc = env_add(env, &k, "AUTONOMY_PRELOAD_DLOPEN_ALLOWLIST",
+		             r->preload_dlopen) < 0;
+	if (rc) {
+		for (size_t i = *own; i < k; i++)
+			free(env[i]);
 		free(env);
 		return NULL;
 	}
 	*n = k;
 	return env;
+}
+
+/* An allow-list as a WAL attribute: the list, or what its absence
+ * means, or its digest when it is too long for one attribute. */
+static const char *list_attr(const char *v, char *buf, size_t len)
+{
+	char d[BUNDLE_DIGEST_LEN + 1];
+
+	if (v == NULL)
+		return "unset (not enforced)";
+	if (*v == '\0')
+		return "empty (allows none)";
+	if (strlen(v) < ENV_MAX_ATTR_VALUE)
+		return v;
+	bundle_sha256(v, strlen(v), d);
+	snprintf(buf, len, "%zu bytes, %s (too long to record in full)",
+	         strlen(v), d);
+	return buf;
+}
+
+/* sandbox.layer layer=preload, durable before the SpawnRequest: the
+ * supervisor writes it because it alone builds the workload's
+ * environment (the spawner passes env through as given). */
+static int record_preload(struct run *r)
+{
+	char b[4][128];
+	char *pre = preload_value(r);
+	int rc;
+
+	if (pre == NULL)
+		return -1;
+	const char *kv[] = {"layer",
+	                    "preload",
+	                    "path",
+	                    r->o.ld_preload,
+	                    "ld_preload",
+	                    list_attr(pre, b[0], sizeof(b[0])),
+	                    "exec_allowlist",
+	                    list_attr(r->preload_exec, b[1], sizeof(b[1])),
+	                    "connect_allowlist",
+	                    list_attr(r->preload_connect, b[2], sizeof(b[2])),
+	                    "dlopen_allowlist",
+	                    list_attr(r->preload_dlopen, b[3], sizeof(b[3])),
+	                    "dlopen_source",
+	                    r->dlopen_source,
+	                    NULL};
+	rc = wal_append(r, "sandbox.layer", NULL, kv);
+	free(pre);
+	return rc;
 }
 
 /* Returns the pid, 0 when the command could not be executed (err says
@@ -458,8 +582,8 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
 	Autonomy__SpawnRequest s = AUTONOMY__SPAWN_REQUEST__INIT;
 	char cwd[PATH_MAX];
-	size_t nenv = 0;
-	char **env = workload_env(r, &nenv);
+	size_t nenv = 0, own = 0;
+	char **env = workload_env(r, &nenv, &own);
 	pid_t pid = -1;
 
 	if (env == NULL)
@@ -497,8 +621,8 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 		pid = 0;
 	}
 	envelope_free(resp);
-	free(env[nenv - 1]);
-	free(env[nenv - 2]);
+	for (size_t i = own; i < nenv; i++)
+		free(env[i]);
 	free(env);
 	return pid;
 }
@@ -589,6 +713,108 @@ static char *seccomp_profile_check(const struct run_opts *o, char *err,
 	}
 	seccomp_release(ctx);
 	return text;
+}
+
+/* The dlopen allow-list of bundle b, ':'-joined and checked with the
+ * shim's parser. flag and arg name where b came from. NULL with err. */
+static char *dlopen_list(const struct bundle *b, const char *flag,
+                         const char *arg, char *err, size_t errlen)
+{
+	struct preload_paths *l;
+	char msg[PRELOAD_ERR_MAX];
+	size_t len = 1, off = 0;
+	char *s;
+
+	for (size_t i = 0; i < b->n_dlopen_paths; i++) {
+		/* The variable is ':'-joined: such a path would become two
+		 * entries nobody wrote. */
+		if (strchr(b->dlopen_paths[i], ':') != NULL) {
+			errorf(err, errlen,
+			       "%s %s: dlopen_allowlist.paths[%zu] \"%s\": a "
+			       "path with ':' cannot be given to the shim",
+			       flag, arg, i, b->dlopen_paths[i]);
+			return NULL;
+		}
+		len += strlen(b->dlopen_paths[i]) + 1;
+	}
+	if ((s = malloc(len)) == NULL || (l = malloc(sizeof(*l))) == NULL) {
+		free(s);
+		errorf(err, errlen, "%s: %s", flag, strerror(ENOMEM));
+		return NULL;
+	}
+	for (size_t i = 0; i < b->n_dlopen_paths; i++)
+		off += (size_t)sprintf(s + off, "%s%s", i ? ":" : "",
+		                       b->dlopen_paths[i]);
+	s[off] = '\0';
+	if (preload_parse_dlopen_list(s, l, msg, sizeof(msg)) < 0) {
+		errorf(err, errlen, "%s %s: dlopen_allowlist: %s", flag, arg,
+		       msg);
+		free(s);
+		s = NULL;
+	}
+	free(l);
+	return s;
+}
+
+/* The shim's allow-lists for the workload's environment, before
+ * anything starts (flags.c checked the exec and connect entries
+ * already). The dlopen list comes from --dlopen-allowlist-from-bundle,
+ * else from the --policy bundle when its manifest has one. -1 with err
+ * naming the flag. */
+static int preload_prepare(struct run *r, char *err, size_t errlen)
+{
+	const struct run_opts *o = &r->o;
+	struct bundle *own = NULL;
+	const struct bundle *b = NULL;
+	const char *flag = "--policy", *arg = o->policy;
+
+	if (o->ld_preload == NULL) {
+		if (r->bundle != NULL && r->bundle->has_dlopen_allowlist)
+			fprintf(stderr,
+			        "autonomy run: --policy: note: the bundle's "
+			        "dlopen_allowlist is enforced only with "
+			        "--ld-preload PATH (not given)\n");
+		return 0;
+	}
+	if (o->npreload_exec > 0 &&
+	    (r->preload_exec = run_preload_join(o->preload_exec,
+	                                        o->npreload_exec, ':')) == NULL)
+		return errorf(err, errlen, "--preload-exec-allowlist: %s",
+		              strerror(ENOMEM));
+	if (o->npreload_connect > 0 &&
+	    (r->preload_connect = run_preload_join(
+	         o->preload_connect, o->npreload_connect, ',')) == NULL)
+		return errorf(err, errlen, "--preload-connect-allowlist: %s",
+		              strerror(ENOMEM));
+	if (o->dlopen_bundle != NULL) {
+		char why[BUNDLE_ERR_MAX];
+
+		flag = "--dlopen-allowlist-from-bundle";
+		arg = o->dlopen_bundle;
+		if ((own = bundle_resolve(arg, o->cache_dir, why,
+		                          sizeof(why))) == NULL)
+			return errorf(err, errlen, "%s: %s", flag, why);
+		if (!own->has_dlopen_allowlist) {
+			errorf(err, errlen,
+			       "%s %s: its manifest has no dlopen_allowlist "
+			       "(nothing to enforce)",
+			       flag, arg);
+			bundle_free(own);
+			return -1;
+		}
+		b = own;
+	} else if (r->bundle != NULL && r->bundle->has_dlopen_allowlist) {
+		b = r->bundle;
+	}
+	if (b != NULL) {
+		r->preload_dlopen = dlopen_list(b, flag, arg, err, errlen);
+		snprintf(r->dlopen_source, sizeof(r->dlopen_source),
+		         "%s %s (%s, %s)", flag, arg, b->policy_ref, b->digest);
+	} else {
+		snprintf(r->dlopen_source, sizeof(r->dlopen_source), "none");
+	}
+	bundle_free(own);
+	return b != NULL && r->preload_dlopen == NULL ? -1 : 0;
 }
 
 static int make_listener(struct run *r)
@@ -859,6 +1085,10 @@ static void cleanup(struct run *r)
 	r->bundle = NULL;
 	free(r->seccomp_json);
 	r->seccomp_json = NULL;
+	free(r->preload_exec);
+	free(r->preload_connect);
+	free(r->preload_dlopen);
+	r->preload_exec = r->preload_connect = r->preload_dlopen = NULL;
 }
 
 static void fill_footprint(struct run *r, struct footprint *fp, int code)
@@ -942,6 +1172,15 @@ int run_main(int argc, char **argv)
 		bundle_free(r.bundle);
 		return EXIT_USAGE;
 	}
+	if (preload_prepare(&r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		bundle_free(r.bundle);
+		free(r.seccomp_json);
+		free(r.preload_exec);
+		free(r.preload_connect);
+		return EXIT_USAGE;
+	}
 	if (r.o.no_seccomp)
 		fprintf(stderr,
 		        "autonomy run: WARNING: --no-seccomp: the workload "
@@ -1002,6 +1241,15 @@ int run_main(int argc, char **argv)
 	    wal_append(&r, "seccomp-opt-out", NULL, optkv) < 0) {
 		fprintf(stderr, "autonomy run: cannot write seccomp-opt-out to "
 		                "the WAL; nothing was run\n");
+		cleanup(&r);
+		return EXIT_RUNTIME;
+	}
+
+	/* The preload layer is recorded before the workload exists: not
+	 * durable, not run. */
+	if (r.o.ld_preload != NULL && record_preload(&r) < 0) {
+		fprintf(stderr, "autonomy run: cannot write the preload layer "
+		                "to the WAL; nothing was run\n");
 		cleanup(&r);
 		return EXIT_RUNTIME;
 	}

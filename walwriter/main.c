@@ -40,7 +40,9 @@ static const struct origin_rule {
 	const char *origin;
 	const char *kinds[6];
 } origin_rules[] = {
-    {"supervisor", {"run.start", "run.end", "helper.exit", "seccomp-opt-out"}},
+    {"supervisor",
+     {"run.start", "run.end", "helper.exit", "seccomp-opt-out",
+      "sandbox.layer"}},
     {"policyd",
      {"policy.allow", "policy.deny", "runtime.allow", "runtime.deny",
       "tool.result"}},

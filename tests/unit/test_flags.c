@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "capdrop.h"
 #include "flags.h"
@@ -344,6 +346,158 @@ static void flags_writable_mount(void **state)
 	assert_non_null(strstr(err, "nested"));
 }
 
+/* A regular file to stand for the shim (the flags only stat it). */
+static char shim[] = "/tmp/autonomy-test-flags-shim.XXXXXX";
+
+static int shim_setup(void **state)
+{
+	int fd = mkstemp(shim);
+	(void)state;
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int shim_teardown(void **state)
+{
+	(void)state;
+	unlink(shim);
+	return 0;
+}
+
+static void flags_ld_preload(void **state)
+{
+	char *v[] = {"run",
+	             "--ld-preload",
+	             shim,
+	             "--preload-exec-allowlist",
+	             "/usr/bin/true,/bin/sh",
+	             "--preload-exec-allowlist=/usr/bin/env",
+	             "--preload-connect-allowlist",
+	             "10.0.0.0/8:443,[2001:db8::/32]:*",
+	             "--preload-connect-allowlist=192.0.2.1:80",
+	             "--dlopen-allowlist-from-bundle",
+	             "b.tar",
+	             "true",
+	             NULL};
+	char *alone[] = {"run", "--ld-preload", shim, "true", NULL};
+	struct run_opts o;
+	char err[256], *j;
+	(void)state;
+
+	assert_int_equal(parse(12, v, NULL, &o, err), 0);
+	assert_string_equal(o.ld_preload, shim);
+	assert_int_equal(o.npreload_exec, 2);
+	assert_int_equal(o.npreload_connect, 2);
+	assert_string_equal(o.dlopen_bundle, "b.tar");
+	assert_string_equal(o.cmd[0], "true");
+	j = run_preload_join(o.preload_exec, o.npreload_exec, ':');
+	assert_string_equal(j, "/usr/bin/true:/bin/sh:/usr/bin/env");
+	free(j);
+	j = run_preload_join(o.preload_connect, o.npreload_connect, ',');
+	assert_string_equal(j, "10.0.0.0/8:443,[2001:db8::/32]:*,192.0.2.1:80");
+	free(j);
+	/* the shim alone: loaded, nothing enforced */
+	assert_int_equal(parse(4, alone, NULL, &o, err), 0);
+	assert_string_equal(o.ld_preload, shim);
+	assert_int_equal(o.npreload_exec, 0);
+}
+
+static void flags_ld_preload_refusals(void **state)
+{
+	/* {flag, value, words the message must hold}; each with the shim
+	 * given unless flag is NULL */
+	static const struct {
+		const char *flag, *val, *want;
+		int with_shim;
+	} cases[] = {
+	    {"--preload-exec-allowlist", "/usr/bin/true",
+	     "--preload-exec-allowlist needs --ld-preload PATH (the shim "
+	     "that enforces it)",
+	     0},
+	    {"--preload-connect-allowlist", "10.0.0.1:80",
+	     "--preload-connect-allowlist needs --ld-preload PATH", 0},
+	    {"--dlopen-allowlist-from-bundle", "b.tar",
+	     "--dlopen-allowlist-from-bundle needs --ld-preload PATH", 0},
+	    {"--preload-exec-allowlist", "/usr/bin/true,bin/sh",
+	     "entry 2 \"bin/sh\" is not absolute", 1},
+	    {"--preload-exec-allowlist", "/usr/bin/../bin/sh",
+	     "\"/usr/bin/../bin/sh\"", 1},
+	    {"--preload-exec-allowlist", "/usr/bin/a:/usr/bin/b",
+	     "separate paths with ','", 1},
+	    {"--preload-exec-allowlist", "/usr/bin/true,,/bin/sh",
+	     "--preload-exec-allowlist /usr/bin/true,,/bin/sh", 1},
+	    {"--preload-connect-allowlist", "example.com:443",
+	     "\"example.com:443\"", 1},
+	    {"--preload-connect-allowlist", "10.0.0.1/8:80", "10.0.0.1/8", 1},
+	    {"--preload-connect-allowlist", "10.0.0.1", "10.0.0.1", 1},
+	};
+	char *rel[] = {"run", "--ld-preload", "lib/x.so", "true", NULL};
+	char *missing[] = {"run", "--ld-preload", "/nonexistent-autonomy.so",
+	                   "true", NULL};
+	char *dir[] = {"run", "--ld-preload", "/tmp", "true", NULL};
+	char *colon[] = {"run", "--ld-preload", "/a:/b.so", "true", NULL};
+	char *empty[] = {"run", "--ld-preload=", "true", NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *with[] = {"run",
+		                "--ld-preload",
+		                shim,
+		                (char *)cases[i].flag,
+		                (char *)cases[i].val,
+		                "true",
+		                NULL};
+		char *without[] = {"run", (char *)cases[i].flag,
+		                   (char *)cases[i].val, "true", NULL};
+		int rc = cases[i].with_shim ? parse(6, with, NULL, &o, err)
+		                            : parse(4, without, NULL, &o, err);
+
+		assert_int_equal(rc, -1);
+		assert_non_null(strstr(err, cases[i].flag));
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("%s %s: %s", cases[i].flag, cases[i].val, err);
+	}
+	assert_int_equal(parse(4, rel, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--ld-preload lib/x.so: must be an "
+	                            "absolute path"));
+	assert_int_equal(parse(4, missing, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--ld-preload /nonexistent-autonomy.so: "
+	                            "No such file"));
+	assert_int_equal(parse(4, dir, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(parse(4, colon, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "':'"));
+	assert_int_equal(parse(3, empty, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--ld-preload needs"));
+}
+
+static void flags_ld_preload_misplaced_and_cache_dir(void **state)
+{
+	char *v[] = {"run", "sh", "--ld-preload", "/x.so", NULL};
+	char *cache[] = {"run",        "--ld-preload",
+	                 shim,         "--dlopen-allowlist-from-bundle",
+	                 "acme:1.0.0", "--cache-dir",
+	                 "/c",         "true",
+	                 NULL};
+	struct run_opts o;
+	char err[256], buf[512];
+	(void)state;
+
+	assert_int_equal(parse(4, v, NULL, &o, err), 0);
+	assert_null(o.ld_preload);
+	assert_int_equal(o.nmisplaced, 1);
+	assert_int_equal(run_corrected_invocation(&o, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "autonomy run --ld-preload /x.so -- sh");
+	/* --cache-dir serves the bundle reference of the dlopen flag too */
+	assert_int_equal(parse(8, cache, NULL, &o, err), 0);
+	assert_string_equal(o.cache_dir, "/c");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +513,9 @@ int main(void)
 	    cmocka_unit_test(flags_cap_drop),
 	    cmocka_unit_test(flags_read_only_rootfs_and_tmpfs),
 	    cmocka_unit_test(flags_writable_mount),
+	    cmocka_unit_test(flags_ld_preload),
+	    cmocka_unit_test(flags_ld_preload_refusals),
+	    cmocka_unit_test(flags_ld_preload_misplaced_and_cache_dir),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, shim_setup, shim_teardown);
 }
