@@ -4,10 +4,11 @@ under `autonomy run`, with the same call succeeding when the layer is
 off, so that every EPERM (EROFS, EACCES) is shown to come from the
 layer."""
 import os
+import sys
 import unittest
 import uuid
 
-from harness import ROOT, TestCase, attrs, inspect, run
+from harness import AUTONOMY, ROOT, TestCase, attrs, inspect, run
 
 PROBE = os.environ.get("AUTONOMY_SANDBOX_PROBE") or os.path.join(
     ROOT, "build", "tests", "sandbox_probe")
@@ -358,6 +359,205 @@ class Mounts(TestCase):
             self.assertFalse(os.path.exists(marker), flags)
             self.assertFalse(os.path.exists(d), flags)
         self.assertEqual(os.listdir(host), [])
+
+
+# The shim beside the binary under test: build/supervisor/autonomy ->
+# build/preload/libautonomy_preload.so.
+SHIM = os.path.realpath(os.path.join(os.path.dirname(AUTONOMY), "..",
+                                     "preload", "libautonomy_preload.so"))
+EXEC_DENIED = ("autonomy-preload: execve(/bin/sh) denied by "
+               "AUTONOMY_PRELOAD_EXEC_ALLOWLIST")
+CONNECT_DENIED = ("autonomy-preload: connect(192.0.2.1:80) denied by "
+                  "AUTONOMY_PRELOAD_CONNECT_ALLOWLIST")
+
+# The workload: /usr/bin/true (listed), then exec /bin/sh (not listed);
+# prints "true=N" and "exec=ERRNO" (or sh prints "exec=0").
+EXEC_AGENT = r"""
+import errno, os, subprocess
+print("true=%d" % subprocess.run(["/usr/bin/true"]).returncode, flush=True)
+try:
+    os.execv("/bin/sh", ["sh", "-c", "echo exec=0"])
+except OSError as e:
+    print("exec=" + errno.errorcode[e.errno])
+"""
+
+# connect to TEST-NET-1 (not listed), then the runtime's own loopback URL.
+CONNECT_AGENT = r"""
+import errno, os, socket, urllib.request
+s = socket.socket()
+s.settimeout(2)
+try:
+    s.connect(("192.0.2.1", 80))
+    print("connect=0")
+except OSError as e:
+    print("connect=" + errno.errorcode.get(e.errno, str(e)))
+with urllib.request.urlopen(os.environ["AUTONOMY_RUNTIME_URL"] +
+                            "/v1/health", timeout=10) as r:
+    print("health=%d" % r.status)
+"""
+
+
+def outputs(stdout):
+    return dict(line.split("=", 1) for line in stdout.split())
+
+
+@unittest.skipUnless(os.path.isfile(SHIM),
+                     "no shim at %s (build preload/ first)" % SHIM)
+class Preload(TestCase):
+    def run_agent(self, flags, agent, d=None):
+        args = ["run"] + (["--dir", d] if d else []) + flags
+        r = run(args + ["--", sys.executable, "-c", agent])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return outputs(r.stdout), r.stderr.splitlines()
+
+    def preload_record(self, d):
+        """The preload layer, checked to come before workload.start."""
+        recs = inspect(d)
+        kinds = [x["kind"] for x in recs]
+        start = kinds.index("workload.start")
+        pre = [(i, x) for i, x in enumerate(recs)
+               if x["kind"] == "sandbox.layer" and
+               attrs(x)["layer"] == "preload"]
+        self.assertEqual(len(pre), 1, recs)
+        i, x = pre[0]
+        self.assertLess(i, start)
+        self.assertEqual(x["origin"], "supervisor")
+        return attrs(x)
+
+    def test_exec_allowlist(self):
+        d = os.path.join(self.tmpdir(), "wal")
+        out, err = self.run_agent(["--ld-preload", SHIM,
+                                   "--preload-exec-allowlist",
+                                   "/usr/bin/true"], EXEC_AGENT, d)
+        self.assertEqual(out, {"true": "0", "exec": "EPERM"})
+        self.assertIn(EXEC_DENIED, err)
+        rec = self.preload_record(d)
+        self.assertEqual(rec["path"], SHIM)
+        self.assertEqual(rec["ld_preload"], SHIM)
+        self.assertEqual(rec["exec_allowlist"], "/usr/bin/true")
+        self.assertEqual(rec["connect_allowlist"], "unset (not enforced)")
+        self.assertEqual(rec["dlopen_allowlist"], "unset (not enforced)")
+        self.assertEqual(rec["dlopen_source"], "none")
+
+    def test_exec_without_the_shim(self):
+        # the control: the same exec runs without --ld-preload
+        d = os.path.join(self.tmpdir(), "wal")
+        out, err = self.run_agent([], EXEC_AGENT, d)
+        self.assertEqual(out, {"true": "0", "exec": "0"})
+        self.assertNotIn(EXEC_DENIED, err)
+        layers = [attrs(x)["layer"] for x in inspect(d, "--kind",
+                                                     "sandbox.layer")]
+        self.assertNotIn("preload", layers)
+
+    def test_users_ld_preload_comes_after_the_shim(self):
+        agent = "import os; print('ld=' + os.environ['LD_PRELOAD'])"
+        libc = "/lib/x86_64-linux-gnu/libc.so.6"
+        if not os.path.exists(libc):
+            self.skipTest("no " + libc)
+        r = run(["run", "--ld-preload", SHIM, "--", sys.executable, "-c",
+                 agent], env={"LD_PRELOAD": libc,
+                              "AUTONOMY_PRELOAD_EXEC_ALLOWLIST": "/x"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(outputs(r.stdout)["ld"], SHIM + ":" + libc)
+
+    def test_connect_allowlist(self):
+        d = os.path.join(self.tmpdir(), "wal")
+        out, err = self.run_agent(["--ld-preload", SHIM,
+                                   "--preload-connect-allowlist",
+                                   "10.0.0.0/8:443,[2001:db8::/32]:*"],
+                                  CONNECT_AGENT, d)
+        self.assertEqual(out["connect"], "EPERM")
+        self.assertIn(CONNECT_DENIED, err)
+        # loopback (the runtime's own URL) is always allowed
+        self.assertEqual(out["health"], "200")
+        rec = self.preload_record(d)
+        self.assertEqual(rec["connect_allowlist"],
+                         "10.0.0.0/8:443,[2001:db8::/32]:*")
+        self.assertEqual(rec["exec_allowlist"], "unset (not enforced)")
+
+    def test_dlopen_allowlist_from_bundles(self):
+        from test_bundle import MANIFEST, make_bundle
+        root = self.tmpdir()
+        libm = "/usr/lib/x86_64-linux-gnu/libm.so.6"
+        pol = make_bundle(root, dict(MANIFEST, schema_version="1.5",
+                                     dlopen_allowlist={"paths": [libm]}),
+                          name="pol")
+        other = make_bundle(root, dict(
+            MANIFEST, name="libs", schema_version="1.5",
+            dlopen_allowlist={"paths": ["/opt/a/libx.so.1",
+                                        "/opt/b/liby.so"]}), name="libs")
+        bare = make_bundle(root, name="bare")
+        # --policy alone: its manifest's list
+        d = os.path.join(root, "wal1")
+        r = run(["run", "--dir", d, "--policy", pol, "--ld-preload", SHIM,
+                 "true"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = self.preload_record(d)
+        self.assertEqual(rec["dlopen_allowlist"], libm)
+        self.assertTrue(rec["dlopen_source"].startswith(
+            "--policy " + pol + " (acme-tools@1.0.0, sha256:"), rec)
+        # the explicit flag wins
+        d = os.path.join(root, "wal2")
+        r = run(["run", "--dir", d, "--policy", pol, "--ld-preload", SHIM,
+                 "--dlopen-allowlist-from-bundle", other, "true"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = self.preload_record(d)
+        self.assertEqual(rec["dlopen_allowlist"],
+                         "/opt/a/libx.so.1:/opt/b/liby.so")
+        self.assertTrue(rec["dlopen_source"].startswith(
+            "--dlopen-allowlist-from-bundle " + other + " (libs@1.0.0"))
+        # a bundle without a list: nothing from --policy, refused for
+        # the explicit flag
+        d = os.path.join(root, "wal3")
+        r = run(["run", "--dir", d, "--policy", bare, "--ld-preload", SHIM,
+                 "true"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.preload_record(d)["dlopen_allowlist"],
+                         "unset (not enforced)")
+        d = os.path.join(root, "wal4")
+        r = run(["run", "--dir", d, "--ld-preload", SHIM,
+                 "--dlopen-allowlist-from-bundle", bare, "true"])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("--dlopen-allowlist-from-bundle " + bare +
+                      ": its manifest has no dlopen_allowlist", r.stderr)
+        self.assertFalse(os.path.exists(d))
+
+    def test_refusals_before_anything(self):
+        tmp = self.tmpdir()
+        marker = os.path.join(tmp, "ran")
+        d = os.path.join(tmp, "wal")
+        cases = [
+            (["--preload-exec-allowlist", "/usr/bin/true"],
+             "--preload-exec-allowlist needs --ld-preload PATH (the shim "
+             "that enforces it)"),
+            (["--preload-connect-allowlist", "10.0.0.1:80"],
+             "--preload-connect-allowlist needs --ld-preload PATH"),
+            (["--dlopen-allowlist-from-bundle", "builtin:demo"],
+             "--dlopen-allowlist-from-bundle needs --ld-preload PATH"),
+            (["--ld-preload", SHIM, "--preload-connect-allowlist",
+              "example.com:443"],
+             '--preload-connect-allowlist example.com:443: '),
+            (["--ld-preload", SHIM, "--preload-exec-allowlist",
+              "/usr/bin/true,sh"],
+             'entry 2 "sh" is not absolute'),
+            (["--ld-preload", "build/preload/libautonomy_preload.so"],
+             "--ld-preload build/preload/libautonomy_preload.so: must be "
+             "an absolute path"),
+            (["--ld-preload", tmp + "/missing.so"],
+             "--ld-preload " + tmp + "/missing.so: No such file"),
+            (["--ld-preload", tmp], "not a regular file"),
+            (["--ld-preload", SHIM, "--dlopen-allowlist-from-bundle",
+              tmp + "/nobundle"], "--dlopen-allowlist-from-bundle: "),
+        ]
+        for flags, words in cases:
+            r = run(["run", "--dir", d] + flags + ["touch", marker])
+            self.assertEqual(r.returncode, 64, "%s: %s" % (flags, r.stderr))
+            self.assertIn(words, r.stderr, flags)
+            self.assertFalse(os.path.exists(marker), flags)
+            self.assertFalse(os.path.exists(d), flags)
+        r = run(["run", "--ld-preload", SHIM, "--preload-connect-allowlist",
+                 "example.com:443", "true"])
+        self.assertIn("host names are not allowed", r.stderr)
 
 
 if __name__ == "__main__":
