@@ -492,6 +492,9 @@ static void job_init(struct job *j, struct slot *s)
 static void serve(struct slot *s, int pid)
 {
 	const Autonomy__ToolBatch *b;
+	Autonomy__ToolRequest **calls;
+	struct job *jobs;
+	size_t n;
 	char err[256];
 
 	if (s->req->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
@@ -514,7 +517,7 @@ static void serve(struct slot *s, int pid)
 		reply_error(s, "policyd: out of memory");
 		return;
 	}
-	s->jobs = s->pool;
+	s->jobs = jobs = s->pool;
 	s->batch = 1;
 	s->n = b->n_calls;
 	/* Every job counted before the first starts: none may finish the
@@ -522,8 +525,13 @@ static void serve(struct slot *s, int pid)
 	s->pending = (unsigned)s->n;
 	for (size_t i = 0; i < s->n; i++)
 		job_init(&s->jobs[i], s);
-	for (size_t i = 0; i < b->n_calls; i++)
-		serve_tool_request(&s->jobs[i], b->calls[i]);
+	/* The last job to finish sends the reply, and once it is sent the
+	 * slot (the request, b, s->n) is reset on another thread: this loop
+	 * reads nothing of them after starting its last job. */
+	n = s->n;
+	calls = b->calls;
+	for (size_t i = 0; i < n; i++)
+		serve_tool_request(&jobs[i], calls[i]);
 }
 
 static void slot_cb(void *arg)

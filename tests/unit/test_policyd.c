@@ -313,6 +313,43 @@ static void test_batch(void **state)
 	                 3); /* refusals record nothing */
 }
 
+/* A batch whose calls are all refused is answered by its last refusal,
+ * from inside the loop that starts the calls; the reply frees the
+ * request on another thread, so that loop must not read it again
+ * (under ASan a use after free there is caught). Many rounds, to give
+ * the race a chance. */
+static void test_batch_all_refused(void **state)
+{
+	struct helper_fixture *f = *state;
+	Autonomy__ToolRequest tr[ENV_MAX_TOOL_BATCH], *trp[ENV_MAX_TOOL_BATCH];
+	Autonomy__ToolBatch b = AUTONOMY__TOOL_BATCH__INIT;
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	char err[256];
+
+	for (int i = 0; i < ENV_MAX_TOOL_BATCH; i++) {
+		autonomy__tool_request__init(&tr[i]);
+		tr[i].kind = "Not.A.Kind";
+		tr[i].params_json = "{}";
+		trp[i] = &tr[i];
+	}
+	b.n_calls = ENV_MAX_TOOL_BATCH;
+	b.calls = trp;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_TOOL_BATCH;
+	req.tool_batch = &b;
+	for (int round = 0; round < 300; round++) {
+		if (ipc_call_sock(f->client, &req, &resp, err, sizeof(err)) < 0)
+			fail_msg("round %d: %s", round, err);
+		assert_int_equal(resp->body_case,
+		                 AUTONOMY__ENVELOPE__BODY_TOOL_BATCH_REPLY);
+		assert_int_equal(resp->tool_batch_reply->n_responses,
+		                 ENV_MAX_TOOL_BATCH);
+		assert_int_equal(resp->tool_batch_reply->responses[15]->outcome,
+		                 AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE);
+		envelope_free(resp);
+	}
+	assert_int_equal(fake_wal_count(f->wal), 0);
+}
+
 static void test_wal_error_fails_closed(void **state)
 {
 	struct helper_fixture *f = *state;
@@ -523,6 +560,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_sigterm_drains_results, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_batch_all_refused, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_http_get_runtime_deny, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_echo_bad_params, setup,
