@@ -48,15 +48,14 @@
  * later seccomp profile needs it anyway).
  * Capabilities: KEPT. The spawner needs CAP_SYS_ADMIN (and friends) to
  * make the workload's mount namespace and mounts (layers.c), and
- * CAP_SETPCAP to lower the workload's bounding set; the child drops what --cap-drop
- * names before exec (layers.c). Without --cap-drop a workload started by
- * a privileged spawner keeps the spawner's capabilities, limited by the
- * deny-list above and the workload's seccomp profile.
- * rlimits: none set here, because the workload would inherit FSIZE 0
- * and a low NOFILE; the workload sandbox sets its own.
- * Network: the spawner never opens a socket but its AF_UNIX ipc, yet it
- * cannot forbid socket() for itself without forbidding it for the
- * workload; the network namespace (later) confines the workload, and
+ * CAP_SETPCAP to lower the workload's bounding set; the child drops what
+ * --cap-drop names before exec (layers.c). Without --cap-drop a workload
+ * started by a privileged spawner keeps the spawner's capabilities, limited by
+ * the deny-list above and the workload's seccomp profile. rlimits: none set
+ * here, because the workload would inherit FSIZE 0 and a low NOFILE; the
+ * workload sandbox sets its own. Network: the spawner never opens a socket but
+ * its AF_UNIX ipc, yet it cannot forbid socket() for itself without forbidding
+ * it for the workload; the network namespace (later) confines the workload, and
  * the spawner's own lack of network use is by construction (main.c). */
 #include "sandbox.h"
 
