@@ -170,93 +170,62 @@ char *run_preload_join(const char *const *vals, int n, char sep)
 	return s;
 }
 
-/* Each value alone (so the parser's "entry N" counts within what the
- * user wrote), then all of them joined (the shim's bounds are for the
- * whole variable). */
-static int check_exec_allowlist(const struct run_opts *o, char *err,
-                                size_t errlen)
+/* The shim's parsers, each behind one signature (their lists differ). */
+static int parse_exec(const char *s, char *msg, size_t len)
 {
 	struct preload_paths *l = malloc(sizeof(*l));
-	char msg[PRELOAD_ERR_MAX];
-	char *j = NULL;
-	int rc = -1;
+	int rc;
 
 	if (l == NULL)
-		return errorf(err, errlen, "--preload-exec-allowlist: %s",
-		              strerror(ENOMEM));
-	for (int i = 0; i <= o->npreload_exec; i++) {
-		const char *v = i < o->npreload_exec ? o->preload_exec[i]
-		                                     : "(all values together)";
-
-		/* The variable is ':'-joined: a ':' would split an entry
-		 * into two paths nobody wrote. */
-		if (i < o->npreload_exec && strchr(v, ':') != NULL) {
-			errorf(err, errlen,
-			       "--preload-exec-allowlist %s: a path with ':' "
-			       "cannot be given (separate paths with ',')",
-			       v);
-			goto out;
-		}
-		free(j);
-		j = i < o->npreload_exec
-		        ? run_preload_join(&o->preload_exec[i], 1, ':')
-		        : run_preload_join(o->preload_exec, o->npreload_exec,
-		                           ':');
-		if (j == NULL) {
-			errorf(err, errlen, "--preload-exec-allowlist: %s",
-			       strerror(ENOMEM));
-			goto out;
-		}
-		if (preload_parse_exec_list(j, l, msg, sizeof(msg)) < 0) {
-			errorf(err, errlen, "--preload-exec-allowlist %s: %s",
-			       v, msg);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(j);
+		return errorf(msg, len, "%s", strerror(ENOMEM));
+	rc = preload_parse_exec_list(s, l, msg, len);
 	free(l);
 	return rc;
 }
 
-static int check_connect_allowlist(const struct run_opts *o, char *err,
-                                   size_t errlen)
+static int parse_connect(const char *s, char *msg, size_t len)
 {
 	struct preload_nets *l = malloc(sizeof(*l));
-	char msg[PRELOAD_ERR_MAX];
-	char *j = NULL;
-	int rc = -1;
+	int rc;
 
 	if (l == NULL)
-		return errorf(err, errlen, "--preload-connect-allowlist: %s",
-		              strerror(ENOMEM));
-	for (int i = 0; i <= o->npreload_connect; i++) {
-		const char *v = i < o->npreload_connect
-		                    ? o->preload_connect[i]
-		                    : "(all values together)";
-
-		free(j);
-		j = i < o->npreload_connect
-		        ? run_preload_join(&o->preload_connect[i], 1, ',')
-		        : run_preload_join(o->preload_connect,
-		                           o->npreload_connect, ',');
-		if (j == NULL) {
-			errorf(err, errlen, "--preload-connect-allowlist: %s",
-			       strerror(ENOMEM));
-			goto out;
-		}
-		if (preload_parse_connect_list(j, l, msg, sizeof(msg)) < 0) {
-			errorf(err, errlen,
-			       "--preload-connect-allowlist %s: %s", v, msg);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	free(j);
+		return errorf(msg, len, "%s", strerror(ENOMEM));
+	rc = preload_parse_connect_list(s, l, msg, len);
 	free(l);
 	return rc;
+}
+
+/* An allow-list flag's values, as the shim will read them joined with
+ * sep: each value alone (so the parser's "entry N" counts within what
+ * the user wrote), then all of them joined (the shim's bounds are for
+ * the whole variable). A value holding sep itself is refused when sep
+ * is not ',' (it would split an entry nobody wrote). */
+static int check_allowlist(const char *flag, const char *const *vals, int n,
+                           char sep, int (*parse)(const char *, char *, size_t),
+                           char *err, size_t errlen)
+{
+	char msg[PRELOAD_ERR_MAX];
+	char *j;
+
+	for (int i = 0; i <= n; i++) {
+		const char *v = i < n ? vals[i] : "(all values together)";
+		if (i < n && sep != ',' && strchr(v, sep) != NULL)
+			return errorf(err, errlen,
+			              "%s %s: a path with '%c' cannot be given "
+			              "(separate paths with ',')",
+			              flag, v, sep);
+		j = i < n ? run_preload_join(&vals[i], 1, sep)
+		          : run_preload_join(vals, n, sep);
+		if (j == NULL)
+			return errorf(err, errlen, "%s: %s", flag,
+			              strerror(ENOMEM));
+		if (parse(j, msg, sizeof(msg)) < 0) {
+			free(j);
+			return errorf(err, errlen, "%s %s: %s", flag, v, msg);
+		}
+		free(j);
+	}
+	return 0;
 }
 
 /* The LD_PRELOAD layer's flags. The allow-lists mean nothing without the
@@ -300,8 +269,14 @@ static int check_preload(const struct run_opts *o, char *err, size_t errlen)
 		              "--ld-preload %s: not a regular file (give the "
 		              "shim's .so)",
 		              p);
-	if (check_exec_allowlist(o, err, errlen) < 0 ||
-	    check_connect_allowlist(o, err, errlen) < 0)
+	if (check_allowlist("--preload-exec-allowlist",
+	                    (const char *const *)o->preload_exec,
+	                    o->npreload_exec, ':', parse_exec, err,
+	                    errlen) < 0 ||
+	    check_allowlist("--preload-connect-allowlist",
+	                    (const char *const *)o->preload_connect,
+	                    o->npreload_connect, ',', parse_connect, err,
+	                    errlen) < 0)
 		return -1;
 	return 0;
 }
