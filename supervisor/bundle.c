@@ -6,6 +6,7 @@
  * anything else is looked at, and only the bundle's own members are
  * accepted. An unexpected entry is refused, not skipped: the digest
  * covers exactly what is loaded, so nothing rides along unseen. */
+#include "fileio.h"
 #include "bundle.h"
 
 #include <archive.h>
@@ -504,44 +505,12 @@ struct bundle *bundle_load_tar_mem(const void *buf, size_t len,
 int bundle_read_file(const char *path, size_t max, int oflags, void **out,
                      size_t *len, char *err, size_t errlen)
 {
-	struct stat st;
 	char *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | oflags);
 
-	if (fd < 0)
-		return errorf(err, errlen, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return errorf(err, errlen, "%s: not a regular file", path);
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		return errorf(err, errlen, "%s: %lld bytes, more than %zu",
-		              path, (long long)st.st_size, max);
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return errorf(err, errlen, "out of memory");
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			close(fd);
-			return errorf(err, errlen, "%s: %s", path,
-			              n < 0 ? strerror(errno)
-			                    : "changed while being read");
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
+	if (read_regular_file_at(AT_FDCWD, path, oflags, max, path, &buf, len,
+	                         err, errlen) < 0)
+		return -1;
 	*out = buf;
-	*len = got;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * unpacked by layer.c into NAME.partial.XXXXXX under the cache, renamed
  * to NAME only when all of them applied: a half-unpacked image is never
  * used. README.md states the rules and the cache layout. */
+#include "fileio.h"
 #include "image.h"
 
 #include <errno.h>
@@ -81,47 +82,14 @@ struct layout {
 static int read_small(int dfd, const char *name, size_t max, char **out,
                       size_t *len, const char *what, char *err, size_t errlen)
 {
-	struct stat st;
-	size_t got = 0;
-	char *buf;
-	int fd =
-	    openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	size_t n;
 
-	if (fd < 0)
-		return errorf(err, errlen, "%s: %s%s", what, strerror(errno),
-		              errno == ELOOP ? " (a symlink: refused)" : "");
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return errorf(err, errlen, "%s: not a regular file", what);
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
-		return errorf(err, errlen, "%s: %lld bytes, more than %zu",
-		              what, (long long)st.st_size, max);
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		return errorf(err, errlen, "out of memory");
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			close(fd);
-			return errorf(err, errlen, "%s: %s", what,
-			              n < 0 ? strerror(errno)
-			                    : "changed while being read");
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*out = buf;
-	*len = got;
-	return 0;
+	if (read_regular_file_at(dfd, name, O_NOFOLLOW, max, what, out, len,
+	                         err, errlen) == 0)
+		return 0;
+	if (errno == ELOOP && (n = strlen(err)) < errlen)
+		snprintf(err + n, errlen - n, " (a symlink: refused)");
+	return -1;
 }
 
 static void hex_digest(EVP_MD_CTX *md, char *out)
