@@ -8,8 +8,12 @@
  *   execve() of a non-executable file that is not listed: EPERM from
  *     the shim (resolve + compare + stderr line, to /dev/null) against
  *     EACCES from the kernel without the shim
+ *     (the shim remembers the last 8 files it refused, so this is a
+ *     retry's cost)
  *   execve() of a non-executable file that is listed: the shim's allow
  *     check, then EACCES from the kernel in both
+ *   execve() of 16 unlisted files in turn: every refusal names the file
+ *     through /proc (the first refusal of a file)
  * Each figure is the best of 15 rounds of N calls, in ns per call. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +28,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#define NROWS 5
+#define NROWS 6
+#define COLD_FILES 16 /* more than the shim remembers refusing (8) */
 #define ROUNDS 15
 
 static const char *const row_names[NROWS] = {
@@ -33,6 +38,7 @@ static const char *const row_names[NROWS] = {
     "connect UDP 192.0.2.1 (256-entry list, last)",
     "execve unlisted file (deny path)",
     "execve listed non-exec file (allow path)",
+    "execve unlisted, 16 files in turn (cold deny)",
 };
 
 static double now_ns(void)
@@ -83,8 +89,13 @@ static double time_row(int row, long n, const char *const *file,
 				r = connect(fd, (struct sockaddr *)&net,
 				            sizeof(net));
 				break;
-			default:
+			case 3:
+			case 4:
 				r = execve(file[row - 3], argv, envp);
+				break;
+			default:
+				r = execve(file[2 + i % COLD_FILES], argv,
+				           envp);
 				break;
 			}
 		}
@@ -96,6 +107,17 @@ static double time_row(int row, long n, const char *const *file,
 	if (fd >= 0)
 		close(fd);
 	return best;
+}
+
+static void remove_cold(const char *dir)
+{
+	char p[64];
+
+	for (int i = 0; i < COLD_FILES; i++) {
+		snprintf(p, sizeof(p), "%s/%d", dir, i);
+		unlink(p);
+	}
+	rmdir(dir);
 }
 
 static void measure(long n, const char *const *file, double *ns, int *err)
@@ -111,7 +133,8 @@ int main(int argc, char **argv)
 {
 	char file[] = "/tmp/preload-bench-XXXXXX", nbuf[32];
 	char listed[] = "/tmp/preload-bench-XXXXXX";
-	const char *files[2] = {file, listed};
+	char cold[] = "/tmp/preload-bench-XXXXXX", coldf[COLD_FILES][64];
+	const char *files[2 + COLD_FILES] = {file, listed};
 	char preload[4096], list[256 * 24 + 64], xlist[128];
 	double base[NROWS], shim[NROWS];
 	int berr[NROWS], serr[NROWS], pipefd[2], st, devnull;
@@ -120,13 +143,18 @@ int main(int argc, char **argv)
 	pid_t pid;
 	FILE *f;
 
-	if (argc >= 5 && strcmp(argv[1], "--child") == 0) {
+	if (argc >= 6 && strcmp(argv[1], "--child") == 0) {
 		/* Under the shim: the denial lines go to /dev/null. */
 		n = atol(argv[2]);
 		devnull = open("/dev/null", O_WRONLY);
 		dup2(devnull, 2);
 		files[0] = argv[3];
 		files[1] = argv[4];
+		for (int i = 0; i < COLD_FILES; i++) {
+			snprintf(coldf[i], sizeof(coldf[i]), "%s/%d", argv[5],
+			         i);
+			files[2 + i] = coldf[i];
+		}
 		measure(n, files, shim, serr);
 		for (int row = 0; row < NROWS; row++)
 			printf("%.1f %d\n", shim[row], serr[row]);
@@ -141,8 +169,16 @@ int main(int argc, char **argv)
 		n = 10;
 	/* A non-executable file: the kernel refuses it (EACCES) without the
 	 * shim, so the baseline never execs. */
-	if (mkstemp(file) < 0 || mkstemp(listed) < 0)
+	if (mkstemp(file) < 0 || mkstemp(listed) < 0 || mkdtemp(cold) == NULL)
 		return 1;
+	for (int i = 0; i < COLD_FILES; i++) {
+		int fd;
+		snprintf(coldf[i], sizeof(coldf[i]), "%s/%d", cold, i);
+		if ((fd = open(coldf[i], O_CREAT | O_WRONLY, 0600)) < 0)
+			return 1;
+		close(fd);
+		files[2 + i] = coldf[i];
+	}
 	measure(n, files, base, berr);
 	snprintf(xlist, sizeof(xlist),
 	         "AUTONOMY_PRELOAD_EXEC_ALLOWLIST=/usr/bin/true:%s", listed);
@@ -158,8 +194,8 @@ int main(int argc, char **argv)
 	if (pipe(pipefd) != 0 || (pid = fork()) < 0)
 		return 1;
 	if (pid == 0) {
-		char *cargv[] = {argv[0], (char *)"--child", nbuf, file, listed,
-		                 NULL};
+		char *cargv[] = {
+		    argv[0], (char *)"--child", nbuf, file, listed, cold, NULL};
 		char *cenv[] = {preload, list, xlist, NULL};
 
 		dup2(pipefd[1], 1);
@@ -175,12 +211,14 @@ int main(int argc, char **argv)
 			                "shim did not report\n");
 			unlink(file);
 			unlink(listed);
+			remove_cold(cold);
 			return 1;
 		}
 	fclose(f);
 	waitpid(pid, &st, 0);
 	unlink(file);
 	unlink(listed);
+	remove_cold(cold);
 
 	printf("%-46s %10s %10s %10s %7s  %s\n", "call", "no shim", "shim",
 	       "overhead", "ratio", "errno (no shim / shim)");

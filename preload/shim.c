@@ -278,20 +278,89 @@ static enum target exec_target(int dirfd, const char *path, int atflags,
 
 /* The fast path: the file is one the list named at load. A file
  * replaced since then (a new inode at a listed path) takes the slow
- * path, which compares canonical names. */
-static int exec_listed_file(int dirfd, const char *path, int atflags)
+ * path, which compares canonical names. *st: the file's identity, or
+ * st_ino 0 when fstatat failed. */
+static int exec_listed_file(int dirfd, const char *path, int atflags,
+                            struct stat *st)
 {
-	struct stat st;
 	size_t i;
 
-	if (fstatat(dirfd, path, &st,
-	            atflags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0)
+	if (fstatat(dirfd, path, st,
+	            atflags & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) != 0) {
+		st->st_ino = 0;
 		return 0;
+	}
 	for (i = 0; i < exec_list.n; i++)
-		if (exec_id[i].known && exec_id[i].ino == st.st_ino &&
-		    exec_id[i].dev == st.st_dev)
+		if (exec_id[i].known && exec_id[i].ino == st->st_ino &&
+		    exec_id[i].dev == st->st_dev)
 			return 1;
 	return 0;
+}
+
+/* Files the slow path refused lately, so that a workload retrying one
+ * pays an fstatat, not a name lookup through /proc, per refusal. Keyed
+ * by inode AND ctime: a file renamed or linked onto a listed path (the
+ * only way an unlisted inode becomes listed) has a new ctime, misses,
+ * and is judged by name again. A stale or torn entry can only refuse,
+ * never allow. Each slot is a seqlock (even: stable); writers take a
+ * try-lock and skip caching when it is busy, so no caller ever waits:
+ * the exec wrappers stay async-signal-safe. */
+#define DENIED_SLOTS 8
+static struct denied {
+	unsigned seq;
+	dev_t dev;
+	ino_t ino;
+	struct timespec ctime;
+} denied[DENIED_SLOTS];
+static unsigned denied_next;
+static int denied_lock;
+
+static int denied_same(const struct denied *d, const struct stat *st)
+{
+	return d->ino == st->st_ino && d->dev == st->st_dev &&
+	       d->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       d->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static int denied_lately(const struct stat *st)
+{
+	for (size_t i = 0; i < DENIED_SLOTS; i++) {
+		struct denied *d = &denied[i], copy;
+		unsigned seq = __atomic_load_n(&d->seq, __ATOMIC_ACQUIRE);
+		if (seq == 0 || (seq & 1))
+			continue;
+		copy.dev = __atomic_load_n(&d->dev, __ATOMIC_RELAXED);
+		copy.ino = __atomic_load_n(&d->ino, __ATOMIC_RELAXED);
+		copy.ctime.tv_sec =
+		    __atomic_load_n(&d->ctime.tv_sec, __ATOMIC_RELAXED);
+		copy.ctime.tv_nsec =
+		    __atomic_load_n(&d->ctime.tv_nsec, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&d->seq, __ATOMIC_RELAXED) == seq &&
+		    denied_same(&copy, st))
+			return 1;
+	}
+	return 0;
+}
+
+static void denied_note(const struct stat *st)
+{
+	struct denied *d;
+
+	if (st->st_ino == 0 ||
+	    __atomic_exchange_n(&denied_lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	d = &denied[denied_next++ % DENIED_SLOTS];
+	__atomic_store_n(&d->seq, d->seq | 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&d->dev, st->st_dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ino, st->st_ino, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ctime.tv_sec, st->st_ctim.tv_sec,
+	                 __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ctime.tv_nsec, st->st_ctim.tv_nsec,
+	                 __ATOMIC_RELAXED);
+	__atomic_store_n(&d->seq, (d->seq | 1) + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&denied_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* 0 if the exec may go ahead; else -1 with errno (EPERM when denied,
@@ -300,6 +369,7 @@ static int exec_check(int dirfd, const char *path, int atflags,
                       const char *shown)
 {
 	char canon[PATH_MAX];
+	struct stat st;
 
 	ready();
 	if (!exec_on)
@@ -308,8 +378,12 @@ static int exec_check(int dirfd, const char *path, int atflags,
 		errno = EFAULT;
 		return -1;
 	}
-	if (exec_list.n > 0 && exec_listed_file(dirfd, path, atflags))
+	st.st_ino = 0;
+	if (exec_list.n > 0 && exec_listed_file(dirfd, path, atflags, &st))
 		return 0;
+	if (exec_list.n > 0 && shown[0] != '\0' && st.st_ino != 0 &&
+	    denied_lately(&st))
+		goto deny;
 	if (exec_list.n > 0) {
 		switch (exec_target(dirfd, path, atflags, canon, sizeof(canon),
 		                    0)) {
@@ -318,6 +392,7 @@ static int exec_check(int dirfd, const char *path, int atflags,
 		case T_OK:
 			if (preload_exec_allowed(&exec_list, canon))
 				return 0;
+			denied_note(&st);
 			if (shown[0] == '\0')
 				shown = canon;
 			break;
@@ -325,6 +400,7 @@ static int exec_check(int dirfd, const char *path, int atflags,
 			break;
 		}
 	}
+deny:
 	say_denied("execve", shown, EXEC_VAR);
 	errno = EPERM;
 	return -1;

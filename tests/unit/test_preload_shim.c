@@ -67,6 +67,16 @@ static int probe(int argc, char **argv)
 		if (fd < 0)
 			return 4;
 		fexecve(fd, args, environ);
+	} else if (strcmp(what, "execve-retry-rename") == 0 && argc >= 3) {
+		/* Refused twice (the second from the shim's cache of refused
+		 * files), then renamed onto a listed path: it must run. */
+		for (int i = 0; i < 2; i++) {
+			execve(argv[1], args, environ);
+			dprintf(1, "errno=%d\n", errno);
+		}
+		if (rename(argv[1], argv[2]) != 0)
+			return 7;
+		execve(argv[2], args, environ);
 	} else if (strcmp(what, "vfork-execve") == 0) {
 		/* The exec wrapper must work in a vfork child. */
 		if ((pid = vfork()) == 0) {
@@ -294,6 +304,45 @@ static void exec_compares_the_file_not_the_name(void **state)
 	    link, NULL);
 	snprintf(deny, sizeof(deny), DENY_EXEC("%s"), link);
 	expect(&r, 3, "errno=1\n", deny);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out;
+	ssize_t n;
+
+	assert_true(in >= 0);
+	unlink(to);
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	assert_true(out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	close(out);
+}
+
+/* The shim remembers files it refused (so a retry costs no name lookup
+ * through /proc); a refused file renamed onto a listed path is a
+ * different file to it (its ctime changed) and runs. */
+static void exec_refusal_cache_follows_renames(void **state)
+{
+	char unlisted[PATH_MAX], listed[PATH_MAX], env[PATH_MAX + 64],
+	    deny[2 * PATH_MAX + 256];
+	struct result r;
+	(void)state;
+
+	snprintf(unlisted, sizeof(unlisted), "%s/unlisted-true", tmpdir);
+	snprintf(listed, sizeof(listed), "%s/listed", tmpdir);
+	copy_file("/usr/bin/true", unlisted);
+	copy_file("/usr/bin/false", listed); /* listed at load, replaced */
+	snprintf(env, sizeof(env), "AUTONOMY_PRELOAD_EXEC_ALLOWLIST=%s",
+	         listed);
+	run(&r, ENV(env), "execve-retry-rename", unlisted, listed, NULL);
+	snprintf(deny, sizeof(deny), DENY_EXEC("%s") DENY_EXEC("%s"), unlisted,
+	         unlisted);
+	expect(&r, 0, "errno=1\nerrno=1\n", deny);
 }
 
 static void execvp_resolves_path_first(void **state)
@@ -533,6 +582,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(exec_unset_allows_everything),
 	    cmocka_unit_test(execve_denies_unlisted_allows_listed),
 	    cmocka_unit_test(exec_compares_the_file_not_the_name),
+	    cmocka_unit_test(exec_refusal_cache_follows_renames),
 	    cmocka_unit_test(execvp_resolves_path_first),
 	    cmocka_unit_test(posix_spawn_checked),
 	    cmocka_unit_test(malformed_exec_list_fails_closed),
