@@ -666,6 +666,10 @@ void landlock_attrs(const struct landlock_layer *l, const char **kv, size_t max,
 	if (l->exec_on) {
 		KV("exec_rules", put(buf, buflen, &off, "%zu", l->ngrants));
 		KV("exec_files", files_attr(l, buf, buflen, &off));
+		/* Said where it is read: what EXECUTE rules cannot stop. */
+		KV("exec_not_covered",
+		   "memfd files (kernel-internal: Landlock does not check "
+		   "them); code loaded without execve (ld.so FILE, mmap)");
 	}
 	KV("net", l->net_on ? "on (CONNECT_TCP by port)" : "off");
 	if (l->net_on) {

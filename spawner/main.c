@@ -345,7 +345,7 @@ static int record_layers(struct spawner *sp, const struct workload_layers *l,
 	if (wal_record(sp, "sandbox.layer", nnp, err, errlen) < 0)
 		return -1;
 	if (l->landlock.on) {
-		const char *kv[2 * 12 + 1];
+		const char *kv[2 * 14 + 1];
 		char buf[ENV_MAX_ATTR_VALUE];
 
 		landlock_attrs(&l->landlock, kv, sizeof(kv) / sizeof(*kv), buf,
