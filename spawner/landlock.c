@@ -657,7 +657,9 @@ void landlock_attrs(const struct landlock_layer *l, const char **kv, size_t max,
 		}                                                              \
 	} while (0)
 	KV("layer", "landlock");
-	KV("abi", put(buf, buflen, &off, "%d", l->abi));
+	KV("abi", l->abi > 0
+	              ? put(buf, buflen, &off, "%d", l->abi)
+	              : put(buf, buflen, &off, "none (%s)", strerror(-l->abi)));
 	KV("ruleset", l->ruleset_fd >= 0 ? "restrict_self after no_new_privs"
 	                                 : "none (nothing to handle)");
 	KV("exec", l->exec_on ? "on (EXECUTE only; reads and writes are "

@@ -219,6 +219,7 @@ class Landlock(TestCase):
         rec = attrs([x for x in inspect(self.wal, "--kind", "sandbox.layer")
                      if attrs(x)["layer"] == "landlock"][0])
         self.assertEqual(rec["ruleset"], "none (nothing to handle)")
+        self.assertEqual(rec["abi"], "none (Function not implemented)")
         self.assertEqual(rec["net_reason"], "wildcard-port")
 
     # ---- --no-landlock and refusals ------------------------------------
