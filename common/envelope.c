@@ -92,8 +92,9 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
 }
 
 /* The workload's sandbox settings: a known seccomp mode, a profile text
- * exactly when the mode takes one, bounded cap-drop, tmpfs and
- * writable-mount values (their syntax is the spawner's to check). */
+ * exactly when the mode takes one, bounded cap-drop, tmpfs,
+ * writable-mount and Landlock allow-list values (their syntax is the
+ * spawner's to check). */
 static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
                                size_t errlen)
 {
@@ -121,7 +122,13 @@ static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
 	               "tmpfs", err, errlen) < 0 ||
 	    check_strv(s->n_writable_mounts, s->writable_mounts,
 	               ENV_MAX_WRITABLE, ENV_MAX_WRITABLE_BYTES,
-	               "writable_mounts", err, errlen) < 0)
+	               "writable_mounts", err, errlen) < 0 ||
+	    check_strv(s->n_landlock_exec, s->landlock_exec, ENV_MAX_LANDLOCK,
+	               ENV_MAX_LANDLOCK_BYTES, "landlock_exec", err,
+	               errlen) < 0 ||
+	    check_strv(s->n_landlock_connect, s->landlock_connect,
+	               ENV_MAX_LANDLOCK, ENV_MAX_LANDLOCK_BYTES,
+	               "landlock_connect", err, errlen) < 0)
 		return -1;
 	return 0;
 }

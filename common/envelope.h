@@ -39,6 +39,10 @@
 #define ENV_MAX_TMPFS_BYTES (MOUNTS_MAX_TMPFS * (MOUNTS_MAX_PATH + 6))
 #define ENV_MAX_WRITABLE MOUNTS_MAX_WRITABLE
 #define ENV_MAX_WRITABLE_BYTES (2 * MOUNTS_MAX_PATH + 4)
+/* landlock_exec / landlock_connect: the --preload-*-allowlist values
+ * (RUN_MAX_PRELOAD_FLAGS of them, each within PRELOAD_MAX_LIST_LEN). */
+#define ENV_MAX_LANDLOCK 64
+#define ENV_MAX_LANDLOCK_BYTES 65536
 
 typedef Autonomy__Envelope Envelope;
 

@@ -229,11 +229,13 @@ int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < MOUNTS_MAX_WRITABLE; i++)
 		l->bind_fd[i] = -1;
+	landlock_init(&l->landlock);
 	/* caps before seccomp: a JSON profile's includes.caps depend on
 	 * them */
 	if (mounts_prepare(req, l, err, errlen) < 0 ||
 	    caps_prepare(req, l, err, errlen) < 0 ||
-	    seccomp_prepare(req, l, err, errlen) < 0) {
+	    seccomp_prepare(req, l, err, errlen) < 0 ||
+	    landlock_prepare(req, &l->landlock, err, errlen) < 0) {
 		layers_free(l);
 		return -1;
 	}
@@ -316,6 +318,11 @@ int layers_apply(const struct workload_layers *l, int *stage)
 	*stage = LAYER_NNP;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
+	/* After no-new-privs (restrict_self needs it without
+	 * CAP_SYS_ADMIN), before a profile that could deny it. */
+	*stage = LAYER_LANDLOCK;
+	if (landlock_apply(&l->landlock) < 0)
+		return -1;
 	if (l->seccomp_on) {
 		/* Last: the starter denies calls the steps above use. */
 		*stage = LAYER_SECCOMP;
@@ -349,6 +356,8 @@ const char *layer_stage_name(int stage)
 		return "mount a tmpfs on --tmpfs";
 	case LAYER_BIND:
 		return "attach --writable-mount (move_mount)";
+	case LAYER_LANDLOCK:
+		return "restrict itself with the Landlock ruleset";
 	}
 	return "apply the sandbox";
 }
@@ -366,4 +375,5 @@ void layers_free(struct workload_layers *l)
 	l->insns = NULL;
 	l->prog.filter = NULL;
 	l->seccomp_on = 0;
+	landlock_free(&l->landlock);
 }

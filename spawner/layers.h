@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "autonomy.pb-c.h"
+#include "landlock.h"
 #include "mounts.h"
 #include "profile.h"
 
@@ -28,6 +29,7 @@ enum layer_stage {
 	LAYER_ROOT_RDONLY,   /* mount_setattr(/, AT_RECURSIVE, RDONLY) */
 	LAYER_TMPFS,         /* mount(tmpfs), entry = its index */
 	LAYER_BIND,          /* move_mount(HOST's tree), entry = its index */
+	LAYER_LANDLOCK,      /* landlock_restrict_self */
 };
 
 struct workload_layers {
@@ -52,6 +54,8 @@ struct workload_layers {
 	                        can be lowered */
 	uint64_t bounding;   /* the workload's bounding set */
 	struct __user_cap_data_struct caps[2]; /* for capset */
+	/* Landlock: with the exec / connect allow-lists (landlock.h) */
+	struct landlock_layer landlock;
 };
 
 /* Parses the request's settings again (never trusting the supervisor's
@@ -69,8 +73,8 @@ int layers_apply_mounts(const struct workload_layers *l, int *stage,
 
 /* In the child between fork and exec, as its last steps: capabilities
  * dropped (bounding, ambient, then effective/permitted/inheritable),
- * no-new-privs, then the seccomp filter. System calls only. -1 with
- * errno set and *stage saying which step failed. */
+ * no-new-privs, the Landlock ruleset, then the seccomp filter. System calls
+ * only. -1 with errno set and *stage saying which step failed. */
 int layers_apply(const struct workload_layers *l, int *stage);
 
 const char *layer_stage_name(int stage);

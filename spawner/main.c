@@ -344,6 +344,15 @@ static int record_layers(struct spawner *sp, const struct workload_layers *l,
 	const char *nnp[] = {"layer", "no_new_privs", "value", "1", NULL};
 	if (wal_record(sp, "sandbox.layer", nnp, err, errlen) < 0)
 		return -1;
+	if (l->landlock.on) {
+		const char *kv[2 * 14 + 1];
+		char buf[ENV_MAX_ATTR_VALUE];
+
+		landlock_attrs(&l->landlock, kv, sizeof(kv) / sizeof(*kv), buf,
+		               sizeof(buf));
+		if (wal_record(sp, "sandbox.layer", kv, err, errlen) < 0)
+			return -1;
+	}
 	if (l->seccomp_on) {
 		const char *kv[2 * (SECCOMP_SUMMARY_ATTRS + 4) + 1];
 		char insns[16];

@@ -20,7 +20,7 @@ const char run_usage[] =
     "                    [--ld-preload PATH [--preload-exec-allowlist\n"
     "                    PATH[,PATH...]]... [--preload-connect-allowlist\n"
     "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
-    "                    B]] [--] CMD [ARGS...]\n"
+    "                    B]] [--no-landlock] [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -60,13 +60,22 @@ const char run_usage[] =
     "               workload, before any LD_PRELOAD of yours; it enforces\n"
     "               the allow-lists below (preload/README.md)\n"
     "  --preload-exec-allowlist PATH[,PATH...]  the only files the\n"
-    "               workload may exec (EPERM otherwise). Repeatable\n"
+    "               workload may exec (EPERM otherwise). Repeatable. Each\n"
+    "               must exist: a Landlock ruleset also grants EXECUTE on\n"
+    "               these files only (plus CMD and their interpreters), so\n"
+    "               static binaries and raw syscalls get EACCES\n"
     "  --preload-connect-allowlist DEST[,DEST...]  the only addresses\n"
     "               it may connect to besides loopback: a.b.c.d[/len]:PORT,\n"
-    "               [v6[/len]]:PORT, PORT a number or *. Repeatable\n"
+    "               [v6[/len]]:PORT, PORT a number or *. Repeatable. Landlock\n"
+    "               also allows TCP connect to these ports (and the\n"
+    "               runtime's) only, on any address; not with a * port\n"
     "  --dlopen-allowlist-from-bundle B  the libraries it may dlopen:\n"
     "               bundle B's dlopen_allowlist (default with --policy:\n"
     "               that bundle's, when its manifest has one)\n"
+    "  --no-landlock  no Landlock backing for the allow-lists (the shim\n"
+    "               alone): prints a WARNING and writes landlock-opt-out\n"
+    "               to the WAL. Without it, a kernel that cannot apply\n"
+    "               the ruleset is refused before anything starts\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -114,7 +123,7 @@ static int is_own_flag(const char *a)
 
 	return strcmp(a, "--keep") == 0 || strcmp(a, "--no-seccomp") == 0 ||
 	       strcmp(a, "--read-only-rootfs") == 0 ||
-	       valued_flag(a, &v) != NULL;
+	       strcmp(a, "--no-landlock") == 0 || valued_flag(a, &v) != NULL;
 }
 
 /* A valued flag in its separate form: its value is the next argument. */
@@ -302,6 +311,8 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			o->no_seccomp = 1;
 		} else if (strcmp(a, "--read-only-rootfs") == 0) {
 			o->mounts.read_only_rootfs = 1;
+		} else if (strcmp(a, "--no-landlock") == 0) {
+			o->no_landlock = 1;
 		} else if ((flag = valued_flag(a, &val)) != NULL) {
 			if (val == NULL && i + 1 < argc)
 				val = argv[++i];

@@ -51,6 +51,9 @@ struct run_opts {
 	/* --dlopen-allowlist-from-bundle B: resolved by run.c like
 	 * --policy. */
 	const char *dlopen_bundle;
+	/* --no-landlock: the allow-lists get no Landlock backing (loud,
+	 * audited); by default the spawner backs them (spawner/landlock.h) */
+	int no_landlock;
 	int help;   /* --help: print usage, exit 0 */
 	char **cmd; /* the workload's argv (NULL-terminated) */
 	int ncmd;

@@ -37,6 +37,7 @@
 #include "flags.h"
 #include "footprint.h"
 #include "ipc.h"
+#include "landlock.h"
 #include "log.h"
 #include "profile.h"
 #include "rmtree.h"
@@ -610,6 +611,12 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 	s.n_tmpfs = (size_t)r->o.ntmpfs;
 	s.writable_mounts = (char **)r->o.writable;
 	s.n_writable_mounts = (size_t)r->o.nwritable;
+	if (!r->o.no_landlock) {
+		s.landlock_exec = (char **)r->o.preload_exec;
+		s.n_landlock_exec = (size_t)r->o.npreload_exec;
+		s.landlock_connect = (char **)r->o.preload_connect;
+		s.n_landlock_connect = (size_t)r->o.npreload_connect;
+	}
 	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
 	req.spawn_request = &s;
 	if (ipc_call_sock(r->spawner, &req, &resp, err, errlen) < 0) {
@@ -815,6 +822,19 @@ static int preload_prepare(struct run *r, char *err, size_t errlen)
 	}
 	bundle_free(own);
 	return b != NULL && r->preload_dlopen == NULL ? -1 : 0;
+}
+
+/* Before any side effect: what the allow-lists ask of Landlock, checked
+ * as the spawner will (each exec entry an existing regular file, the
+ * kernel's ABI), unless --no-landlock. -1 with err. */
+static int landlock_refusal(const struct run_opts *o, char *err, size_t errlen)
+{
+	if (o->no_landlock)
+		return 0;
+	return landlock_check((const char *const *)o->preload_exec,
+	                      (size_t)o->npreload_exec,
+	                      (const char *const *)o->preload_connect,
+	                      (size_t)o->npreload_connect, err, errlen);
 }
 
 static int make_listener(struct run *r)
@@ -1172,7 +1192,8 @@ int run_main(int argc, char **argv)
 		bundle_free(r.bundle);
 		return EXIT_USAGE;
 	}
-	if (preload_prepare(&r, err, sizeof(err)) < 0) {
+	if (preload_prepare(&r, err, sizeof(err)) < 0 ||
+	    landlock_refusal(&r.o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "autonomy run: %s\n", err);
 		fprintf(stderr, "autonomy run: nothing was run\n");
 		bundle_free(r.bundle);
@@ -1187,6 +1208,13 @@ int run_main(int argc, char **argv)
 		        "runs without its seccomp profile (mount, unshare, "
 		        "io_uring, ptrace, ... are not denied). Audit event: "
 		        "seccomp-opt-out (recorded in the WAL)\n");
+	if (r.o.no_landlock)
+		fprintf(stderr,
+		        "autonomy run: WARNING: --no-landlock: the exec and "
+		        "connect allow-lists are enforced by the LD_PRELOAD "
+		        "shim alone (static binaries, raw system calls and "
+		        "io_uring bypass it). Audit event: landlock-opt-out "
+		        "(recorded in the WAL)\n");
 
 	/* Signals arrive on a signalfd; the helpers reset the mask. */
 	sigemptyset(&mask);
@@ -1241,6 +1269,16 @@ int run_main(int argc, char **argv)
 	    wal_append(&r, "seccomp-opt-out", NULL, optkv) < 0) {
 		fprintf(stderr, "autonomy run: cannot write seccomp-opt-out to "
 		                "the WAL; nothing was run\n");
+		cleanup(&r);
+		return EXIT_RUNTIME;
+	}
+
+	const char *llkv[] = {"flag", "--no-landlock", "layer", "landlock",
+	                      NULL};
+	if (r.o.no_landlock &&
+	    wal_append(&r, "landlock-opt-out", NULL, llkv) < 0) {
+		fprintf(stderr, "autonomy run: cannot write landlock-opt-out "
+		                "to the WAL; nothing was run\n");
 		cleanup(&r);
 		return EXIT_RUNTIME;
 	}

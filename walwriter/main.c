@@ -38,11 +38,11 @@
  * origin is the connection's, never the message's. */
 static const struct origin_rule {
 	const char *origin;
-	const char *kinds[6];
+	const char *kinds[8];
 } origin_rules[] = {
     {"supervisor",
-     {"run.start", "run.end", "helper.exit", "seccomp-opt-out",
-      "sandbox.layer"}},
+     {"run.start", "run.end", "helper.exit", "seccomp-opt-out", "sandbox.layer",
+      "landlock-opt-out"}},
     {"policyd",
      {"policy.allow", "policy.deny", "runtime.allow", "runtime.deny",
       "tool.result"}},
@@ -152,7 +152,9 @@ static int kind_allowed(const char *origin, const char *kind)
 
 	if (origin == NULL || (r = find_rule(origin)) == NULL)
 		return 0;
-	for (size_t i = 0; i < 6 && r->kinds[i] != NULL; i++)
+	for (size_t i = 0;
+	     i < sizeof(r->kinds) / sizeof(*r->kinds) && r->kinds[i] != NULL;
+	     i++)
 		if (strcmp(r->kinds[i], kind) == 0)
 			return 1;
 	return 0;

@@ -498,6 +498,24 @@ static void flags_ld_preload_misplaced_and_cache_dir(void **state)
 	assert_string_equal(o.cache_dir, "/c");
 }
 
+static void flags_no_landlock(void **state)
+{
+	char *n[] = {"run", "--no-landlock", "true", NULL};
+	char *late[] = {"run", "sh", "--no-landlock", NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(3, n, NULL, &o, err), 0);
+	assert_int_equal(o.no_landlock, 1);
+	assert_string_equal(o.cmd[0], "true");
+	/* after the command it is the workload's, and flagged */
+	assert_int_equal(parse(3, late, NULL, &o, err), 0);
+	assert_int_equal(o.no_landlock, 0);
+	assert_int_equal(o.nmisplaced, 1);
+	assert_string_equal(o.misplaced[0], "--no-landlock");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +534,7 @@ int main(void)
 	    cmocka_unit_test(flags_ld_preload),
 	    cmocka_unit_test(flags_ld_preload_refusals),
 	    cmocka_unit_test(flags_ld_preload_misplaced_and_cache_dir),
+	    cmocka_unit_test(flags_no_landlock),
 	};
 	return cmocka_run_group_tests(tests, shim_setup, shim_teardown);
 }

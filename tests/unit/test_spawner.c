@@ -358,6 +358,56 @@ static void test_spawner_reparses_settings(void **state)
 	assert_int_equal(fake_wal_count(f->wal), 0);
 }
 
+/* The Landlock layer's values are parsed and checked again by the
+ * spawner (a listed file must exist and be a regular file), before
+ * anything is recorded or started. */
+static const struct {
+	int exec;
+	const char *value, *why;
+} bad_landlock[] = {
+    {1, "/nonexistent-autonomy-exec", "/nonexistent-autonomy-exec: No such"},
+    {1, "/usr/bin", "/usr/bin: not a regular file"},
+    {1, "/usr/bin/true,true", "\"true\" is not absolute"},
+    {1, "/usr/bin/tr:ue", "a path with ':'"},
+    {0, "example.com:443", "example.com:443"},
+};
+
+static void test_spawner_reparses_landlock(void **state)
+{
+	struct helper_fixture *f = *state;
+	char *argv[] = {"true", NULL};
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *e;
+	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
+
+	sr.argv = argv;
+	sr.n_argv = 1;
+	sr.env = default_env;
+	sr.n_env = 1;
+	sr.cwd = "/";
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &sr;
+	for (size_t i = 0; i < sizeof(bad_landlock) / sizeof(*bad_landlock);
+	     i++) {
+		char *v[] = {(char *)bad_landlock[i].value};
+
+		sr.n_landlock_exec = sr.n_landlock_connect = 0;
+		if (bad_landlock[i].exec) {
+			sr.landlock_exec = v;
+			sr.n_landlock_exec = 1;
+		} else {
+			sr.landlock_connect = v;
+			sr.n_landlock_connect = 1;
+		}
+		e = do_call(f->client, &req);
+		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+		if (strstr(e->error->message, bad_landlock[i].why) == NULL)
+			fail_msg("%s: %s", bad_landlock[i].value,
+			         e->error->message);
+		envelope_free(e);
+	}
+	assert_int_equal(fake_wal_count(f->wal), 0);
+}
+
 /* Run as `test_spawner --sibling RUNDIR` (a fresh exec: nng does not
  * survive fork): a process that is not the spawner's parent, think a
  * compromised toolsrv, asks for a spawn. Exit 0 if it was refused. */
@@ -461,6 +511,7 @@ int main(int argc, char **argv)
 	    T(test_wal_refusal_fails_closed),
 	    T(test_only_the_parent_may_spawn),
 	    T(test_spawner_reparses_settings),
+	    T(test_spawner_reparses_landlock),
 	    T(test_confined),
 	    T(test_workload_inherits_denylist),
 	};
