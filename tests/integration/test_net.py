@@ -190,6 +190,16 @@ class NetNone(NetCase):
         decided = [x for x in inspect(d) if x["kind"] == "policy.allow"]
         self.assertEqual(len(decided), 1)
 
+    def test_opt_in_reduces_nothing_where_namespaces_work(self):
+        # --allow-landlock-only only permits running without a namespace
+        # the kernel refuses; here it is not refused, so --net none holds
+        d = os.path.join(self.tmpdir(), "wal")
+        out, err = self.agent(["--net", "none", "--allow-landlock-only"],
+                              ["ifaces", "health"], d)
+        self.assertEqual(out, {"ifaces": "lo", "health": "200"})
+        self.assertNotIn("WARNING", err)
+        self.assertEqual(self.net_record(d)["mode"], "none")
+
     def test_host_cannot_reach_the_runtime(self):
         info = os.path.join(self.tmpdir(), "info")
         e = dict(os.environ)
