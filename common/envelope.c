@@ -91,6 +91,29 @@ static int check_strv(size_t n, char **v, size_t maxn, size_t maxlen,
 	return 0;
 }
 
+/* The network layer: a known mode, and the kernel's refusal exactly for
+ * NET_LANDLOCK_ONLY (the WAL must say why the namespace is missing). */
+static int check_spawn_net(const Autonomy__SpawnRequest *s, char *err,
+                           size_t errlen)
+{
+	int reduced = s->net == AUTONOMY__NET_MODE__NET_LANDLOCK_ONLY;
+
+	if (s->net != AUTONOMY__NET_MODE__NET_HOST &&
+	    s->net != AUTONOMY__NET_MODE__NET_NONE && !reduced)
+		return errorf(err, errlen, "net %d unknown", (int)s->net);
+	if (check_str(s->net_source, ENV_MAX_TEXT, "net_source", err, errlen) <
+	        0 ||
+	    check_str(s->net_refused, ENV_MAX_TEXT, "net_refused", err,
+	              errlen) < 0)
+		return -1;
+	if (reduced != (s->net_refused[0] != '\0'))
+		return errorf(err, errlen,
+		              "net_refused: given %s "
+		              "NET_LANDLOCK_ONLY",
+		              reduced ? "empty with" : "without");
+	return 0;
+}
+
 /* The workload's sandbox settings: a known seccomp mode, a profile text
  * exactly when the mode takes one, bounded cap-drop, tmpfs,
  * writable-mount and Landlock allow-list values (their syntax is the
@@ -130,7 +153,7 @@ static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
 	               ENV_MAX_LANDLOCK, ENV_MAX_LANDLOCK_BYTES,
 	               "landlock_connect", err, errlen) < 0)
 		return -1;
-	return 0;
+	return check_spawn_net(s, err, errlen);
 }
 
 static int check_tool_request(const Autonomy__ToolRequest *r, char *err,

@@ -1,6 +1,9 @@
 /* spawner: the only process that creates processes (DESIGN.md §1, §5).
  *
- *   spawner --rundir DIR --ready-fd N
+ *   spawner --rundir DIR --ready-fd N [--netns-fd M]
+ *
+ * With --netns-fd, fd M is the workload's network namespace for --net
+ * none (netjoin.h); a request for NET_NONE is refused without it.
  *
  * Listens (rep) on DIR/spawner.sock for its supervisor's SpawnRequest and
  * WaitRequest, dials (req) DIR/walwriter.sock to record the workload's
@@ -12,6 +15,7 @@
  * does not block. */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include "ipc.h"
 #include "layers.h"
 #include "log.h"
+#include "netjoin.h"
 #include "sandbox.h"
 
 #define SPAWNER_WAL_TIMEOUT_MS 5000
@@ -35,10 +40,12 @@ struct spawner {
 	nng_ctx rep;
 	nng_ctx wal;
 	pid_t workload; /* spawned and not yet reaped, or 0 */
+	int netns_fd;   /* --netns-fd: the workload's network namespace,
+	                   or -1 */
 };
 
 /* What the child reports on the exec pipe when it cannot exec. */
-enum child_stage { STAGE_PGID, STAGE_CWD, STAGE_LAYERS, STAGE_EXEC };
+enum child_stage { STAGE_PGID, STAGE_CWD, STAGE_LAYERS, STAGE_EXEC, STAGE_NET };
 struct child_failure {
 	int stage;
 	int err;
@@ -57,6 +64,7 @@ static noreturn void child_fail(int fd, int stage, int layer, int entry)
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * spawner has nng's threads, the child only this one). */
 static noreturn void child_exec(const Autonomy__SpawnRequest *req,
+                                const struct net_layer *net,
                                 const struct workload_layers *layers,
                                 char **argv, char **envp, int errfd)
 {
@@ -76,6 +84,10 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	 * workload; 0 gives it a group of its own. */
 	if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0)
 		child_fail(errfd, STAGE_PGID, 0, 0);
+	/* The network namespace before anything else, while no other
+	 * layer (the starter's seccomp denies setns) is in force. */
+	if (netjoin_apply(net) < 0)
+		child_fail(errfd, STAGE_NET, 0, 0);
 	/* The mounts first: the cwd is then looked up in the workload's
 	 * own tree (a cwd under a --tmpfs is the tmpfs, not the host's
 	 * directory beneath it). */
@@ -121,6 +133,7 @@ static const char *mount_entry(const struct workload_layers *l, int layer,
 /* Forks and execs the workload. Returns its pid, or -1 with why in err
  * (the child, if any, already reaped). */
 static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
+                            const struct net_layer *net,
                             const struct workload_layers *layers, char *err,
                             size_t errlen)
 {
@@ -150,7 +163,7 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_exec(req, layers, argv, envp, pfd[1]);
+		child_exec(req, net, layers, argv, envp, pfd[1]);
 	}
 	close(pfd[1]);
 	/* EOF: the exec succeeded and closed the pipe; bytes: it failed. */
@@ -174,6 +187,11 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		         mount_entry(layers, f.layer, f.entry) ? " " : "",
 		         mount_entry(layers, f.layer, f.entry),
 		         strerror(f.err));
+	} else if (f.stage == STAGE_NET) {
+		snprintf(err, errlen,
+		         "cannot start %.256s in its sandbox: join its network "
+		         "namespace (setns CLONE_NEWNET): %s",
+		         argv[0], strerror(f.err));
 	} else if (f.stage == STAGE_CWD) {
 		snprintf(err, errlen, "cannot execute %.256s: chdir %.256s: %s",
 		         argv[0], req->cwd, strerror(f.err));
@@ -306,9 +324,15 @@ static int record_mounts(struct spawner *sp, const struct mount_plan *p,
 /* One sandbox.layer record per layer the child will apply, in its
  * order, durable before the fork: a layer is never in force unrecorded,
  * and if the child cannot apply one the spawn fails (no workload). */
-static int record_layers(struct spawner *sp, const struct workload_layers *l,
-                         char *err, size_t errlen)
+static int record_layers(struct spawner *sp, const struct net_layer *net,
+                         const struct workload_layers *l, char *err,
+                         size_t errlen)
 {
+	const char *netkv[2 * NETJOIN_ATTRS + 1];
+
+	netjoin_attrs(net, netkv);
+	if (wal_record(sp, "sandbox.layer", netkv, err, errlen) < 0)
+		return -1;
 	if (l->mounts != NULL && record_mounts(sp, l->mounts, err, errlen) < 0)
 		return -1;
 	if (l->caps_on) {
@@ -385,6 +409,7 @@ static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
 	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__SpawnReply rep = AUTONOMY__SPAWN_REPLY__INIT;
 	struct workload_layers layers;
+	struct net_layer net;
 	char err[1024];
 	pid_t pid;
 
@@ -397,18 +422,19 @@ static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
 	}
 	/* Parse, compile and record before fork; the child only
 	 * applies. */
-	if (layers_prepare(req, &layers, err, sizeof(err)) < 0) {
+	if (netjoin_prepare(req, sp->netns_fd, &net, err, sizeof(err)) < 0 ||
+	    layers_prepare(req, &layers, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		ipc_reply_error(sp->rep, err);
 		return;
 	}
-	if (record_layers(sp, &layers, err, sizeof(err)) < 0) {
+	if (record_layers(sp, &net, &layers, err, sizeof(err)) < 0) {
 		log_warnx("%s; not starting the workload", err);
 		layers_free(&layers);
 		ipc_reply_error(sp->rep, err);
 		return;
 	}
-	pid = spawn_workload(req, &layers, err, sizeof(err));
+	pid = spawn_workload(req, &net, &layers, err, sizeof(err));
 	layers_free(&layers);
 	if (pid < 0) {
 		log_warnx("%s", err);
@@ -501,16 +527,54 @@ static noreturn void serve(struct spawner *sp)
 	}
 }
 
+static noreturn void usage(void)
+{
+	fprintf(stderr,
+	        "usage: spawner --rundir DIR --ready-fd N [--netns-fd M]\n");
+	exit(64);
+}
+
+/* The common flags, and --netns-fd checked to be a network namespace
+ * before anything else is opened. */
+static void parse_args(int argc, char **argv, const char **rundir,
+                       int *ready_fd, int *netns_fd)
+{
+	static const struct option opts[] = {
+	    {"rundir", required_argument, NULL, 'r'},
+	    {"ready-fd", required_argument, NULL, 'f'},
+	    {"netns-fd", required_argument, NULL, 'n'},
+	    {NULL, 0, NULL, 0},
+	};
+	char err[256];
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'r')
+			*rundir = optarg;
+		else if (ch == 'f' &&
+		         (*ready_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else if (ch == 'n' && *netns_fd < 0) {
+			if ((*netns_fd = netjoin_check_fd(optarg, err,
+			                                  sizeof(err))) < 0)
+				fatalx("%s", err);
+		} else
+			usage();
+	}
+	if (optind != argc || *rundir == NULL || *ready_fd < 0)
+		usage();
+}
+
 int main(int argc, char **argv)
 {
-	struct spawner sp = {0};
+	struct spawner sp = {.netns_fd = -1};
 	const char *rundir = NULL;
 	char url[128], walurl[128];
 	nng_socket rep, wal;
 	int ready_fd = -1, rv;
 
 	helper_init("spawner");
-	helper_parse_args(argc, argv, &rundir, &ready_fd);
+	parse_args(argc, argv, &rundir, &ready_fd, &sp.netns_fd);
 	if (ipc_url(url, sizeof(url), rundir, IPC_SPAWNER) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: path too long for a socket", rundir);

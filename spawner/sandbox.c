@@ -56,7 +56,7 @@
  * here, because the workload would inherit FSIZE 0 and a low NOFILE; the
  * workload sandbox sets its own. Network: the spawner never opens a socket but
  * its AF_UNIX ipc, yet it cannot forbid socket() for itself without forbidding
- * it for the workload; the network namespace (later) confines the workload, and
+ * it for the workload; --net none (netjoin.c) confines the workload, and
  * the spawner's own lack of network use is by construction (main.c). */
 #include "sandbox.h"
 

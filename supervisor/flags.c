@@ -20,7 +20,8 @@ const char run_usage[] =
     "                    [--ld-preload PATH [--preload-exec-allowlist\n"
     "                    PATH[,PATH...]]... [--preload-connect-allowlist\n"
     "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
-    "                    B]] [--no-landlock] [--] CMD [ARGS...]\n"
+    "                    B]] [--no-landlock] [--net none|host]\n"
+    "                    [--allow-landlock-only] [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -76,6 +77,15 @@ const char run_usage[] =
     "               alone): prints a WARNING and writes landlock-opt-out\n"
     "               to the WAL. Without it, a kernel that cannot apply\n"
     "               the ruleset is refused before anything starts\n"
+    "  --net none|host  none: the workload gets a network namespace of\n"
+    "               its own with only loopback (no route out);\n"
+    "               AUTONOMY_RUNTIME_URL still answers inside it. host:\n"
+    "               the host's network (the default, unless\n"
+    "               --preload-connect-allowlist is given: it implies none)\n"
+    "  --allow-landlock-only  where the kernel refuses the workload a\n"
+    "               network namespace (nested in a container), run on the\n"
+    "               host's network with the other layers: prints a\n"
+    "               WARNING, recorded in the WAL. Without it, refused\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -94,6 +104,7 @@ static const char *const valued_flags[] = {"--dir",
                                            "--preload-exec-allowlist",
                                            "--preload-connect-allowlist",
                                            "--dlopen-allowlist-from-bundle",
+                                           "--net",
                                            NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
@@ -123,7 +134,9 @@ static int is_own_flag(const char *a)
 
 	return strcmp(a, "--keep") == 0 || strcmp(a, "--no-seccomp") == 0 ||
 	       strcmp(a, "--read-only-rootfs") == 0 ||
-	       strcmp(a, "--no-landlock") == 0 || valued_flag(a, &v) != NULL;
+	       strcmp(a, "--no-landlock") == 0 ||
+	       strcmp(a, "--allow-landlock-only") == 0 ||
+	       valued_flag(a, &v) != NULL;
 }
 
 /* A valued flag in its separate form: its value is the next argument. */
@@ -157,6 +170,8 @@ static const char *flag_need(const char *flag)
 		       "comma-separated)";
 	if (strcmp(flag, "--dlopen-allowlist-from-bundle") == 0)
 		return "a bundle (a directory, a .tar or name:version)";
+	if (strcmp(flag, "--net") == 0)
+		return "none or host";
 	return "a directory";
 }
 
@@ -290,6 +305,38 @@ static int check_preload(const struct run_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The network layer's mode: --net wins; else a connect allow-list
+ * implies a namespace (loopback only), since the shim alone can be
+ * bypassed; else the host's network. */
+static int check_net(struct run_opts *o, char *err, size_t errlen)
+{
+	if (o->net_flag == NULL) {
+		o->net = o->npreload_connect > 0 ? RUN_NET_NONE : RUN_NET_HOST;
+		o->net_source = o->npreload_connect > 0
+		                    ? "--preload-connect-allowlist (implies "
+		                      "--net none)"
+		                    : "default";
+		return 0;
+	}
+	if (strcmp(o->net_flag, "none") == 0) {
+		o->net = RUN_NET_NONE;
+		o->net_source = "--net none";
+	} else if (strcmp(o->net_flag, "host") == 0) {
+		o->net = RUN_NET_HOST;
+		o->net_source = o->npreload_connect > 0
+		                    ? "--net host (explicit, with "
+		                      "--preload-connect-allowlist: the shim "
+		                      "alone enforces it)"
+		                    : "--net host";
+	} else {
+		return errorf(err, errlen,
+		              "--net %s: unknown value (give none: a network "
+		              "namespace with only loopback, or host)",
+		              o->net_flag);
+	}
+	return 0;
+}
+
 int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
                     struct run_opts *o, char *err, size_t errlen)
 {
@@ -313,6 +360,8 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			o->mounts.read_only_rootfs = 1;
 		} else if (strcmp(a, "--no-landlock") == 0) {
 			o->no_landlock = 1;
+		} else if (strcmp(a, "--allow-landlock-only") == 0) {
+			o->allow_landlock_only = 1;
 		} else if ((flag = valued_flag(a, &val)) != NULL) {
 			if (val == NULL && i + 1 < argc)
 				val = argv[++i];
@@ -374,6 +423,8 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			                  "--dlopen-allowlist-from-bundle") ==
 			           0) {
 				o->dlopen_bundle = val;
+			} else if (strcmp(flag, "--net") == 0) {
+				o->net_flag = val;
 			} else {
 				o->cache_dir = val;
 			}
@@ -400,7 +451,7 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		              "other (give one)");
 	if (mounts_check(&o->mounts, err, errlen) < 0)
 		return -1;
-	if (check_preload(o, err, errlen) < 0)
+	if (check_preload(o, err, errlen) < 0 || check_net(o, err, errlen) < 0)
 		return -1;
 	if (o->cache_dir != NULL && o->policy == NULL &&
 	    o->dlopen_bundle == NULL)

@@ -15,6 +15,8 @@
 #define RUN_MAX_CAP_DROP 64
 #define RUN_MAX_PRELOAD_FLAGS 64 /* each --preload-*-allowlist, given */
 
+enum { RUN_NET_HOST, RUN_NET_NONE };
+
 struct run_opts {
 	const char *wal_dir;   /* pinned WAL dir, or NULL for a temp dir */
 	int wal_dir_from_env;  /* pinned by AUTONOMY_RUN_WAL_DIR */
@@ -62,6 +64,14 @@ struct run_opts {
 	 * footprint panel says so with the corrected invocation. */
 	const char *misplaced[RUN_MAX_MISPLACED];
 	int nmisplaced;
+	/* The network layer (supervisor/netns.h): RUN_NET_HOST or
+	 * RUN_NET_NONE after the rules (--net wins; else
+	 * --preload-connect-allowlist implies none), and why, for the WAL.
+	 * net_flag is --net's value as given, or NULL. */
+	int net;
+	const char *net_flag;
+	const char *net_source;
+	int allow_landlock_only; /* --allow-landlock-only */
 };
 
 /* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").

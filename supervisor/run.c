@@ -39,6 +39,7 @@
 #include "ipc.h"
 #include "landlock.h"
 #include "log.h"
+#include "netns.h"
 #include "profile.h"
 #include "rmtree.h"
 
@@ -71,6 +72,7 @@ struct run {
 	 * each NULL when unset (not enforced), checked with its parsers. */
 	char *preload_exec, *preload_connect, *preload_dlopen;
 	char dlopen_source[512]; /* where preload_dlopen came from */
+	struct netns net;        /* --net: the namespace and its listener */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -617,6 +619,9 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 		s.landlock_connect = (char **)r->o.preload_connect;
 		s.n_landlock_connect = (size_t)r->o.npreload_connect;
 	}
+	s.net = r->net.mode;
+	s.net_source = (char *)r->o.net_source;
+	s.net_refused = r->net.refused;
 	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
 	req.spawn_request = &s;
 	if (ipc_call_sock(r->spawner, &req, &resp, err, errlen) < 0) {
@@ -837,20 +842,17 @@ static int landlock_refusal(const struct run_opts *o, char *err, size_t errlen)
 	                      (size_t)o->npreload_connect, err, errlen);
 }
 
+/* The runtime's listener on 127.0.0.1:0: with --net none the one made
+ * inside the workload's namespace (netns.c), else one on the host. */
 static int make_listener(struct run *r)
 {
 	struct sockaddr_in sa;
 	socklen_t slen = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = netns_take_listener(&r->net);
 
-	if (fd < 0)
+	if (fd < 0 && (fd = netns_loopback_listener()) < 0)
 		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 1024) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &slen) < 0) {
+	if (getsockname(fd, (struct sockaddr *)&sa, &slen) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -954,6 +956,23 @@ static int start_policyd(struct run *r)
 	return rc;
 }
 
+/* With --net none the spawner gets the workload's network namespace
+ * (--netns-fd); we keep no copy. */
+static int start_spawner(struct run *r)
+{
+	char nfd[16];
+	const char *args[] = {"--netns-fd", nfd, NULL};
+	int rc;
+
+	if (r->net.ns_fd < 0)
+		return helper_start(r, H_SPAWNER, NULL, NULL, 0);
+	snprintf(nfd, sizeof(nfd), "%d", r->net.ns_fd);
+	rc = helper_start(r, H_SPAWNER, args, &r->net.ns_fd, 1);
+	close(r->net.ns_fd);
+	r->net.ns_fd = -1;
+	return rc;
+}
+
 static int start_runtime(struct run *r)
 {
 	char url[256];
@@ -968,8 +987,7 @@ static int start_runtime(struct run *r)
 	    ipc_dial_req(&r->wal, url, IPC_TIMEOUT_MS) < 0)
 		return -1;
 	r->wal_open = 1;
-	if (start_policyd(r) < 0 ||
-	    helper_start(r, H_SPAWNER, NULL, NULL, 0) < 0)
+	if (start_policyd(r) < 0 || start_spawner(r) < 0)
 		return -1;
 	if (ipc_url(url, sizeof(url), r->rundir, IPC_SPAWNER) < 0 ||
 	    ipc_dial_req(&r->spawner, url, IPC_TIMEOUT_MS) < 0)
@@ -1109,6 +1127,7 @@ static void cleanup(struct run *r)
 	free(r->preload_connect);
 	free(r->preload_dlopen);
 	r->preload_exec = r->preload_connect = r->preload_dlopen = NULL;
+	netns_close(&r->net);
 }
 
 static void fill_footprint(struct run *r, struct footprint *fp, int code)
@@ -1146,6 +1165,7 @@ int run_main(int argc, char **argv)
 	r.workload_pidfd = -1;
 	r.sigfd = -1;
 	r.logpipe[0] = r.logpipe[1] = -1;
+	r.net.listen_fd = r.net.ns_fd = -1;
 	for (int i = 0; i < H_COUNT; i++)
 		r.h[i].pidfd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
@@ -1202,6 +1222,15 @@ int run_main(int argc, char **argv)
 		free(r.preload_connect);
 		return EXIT_USAGE;
 	}
+	/* Last of the checks: it makes the namespace (no side effect
+	 * outside this process) or finds the kernel refuses one. */
+	if (netns_prepare(&r.o, &r.net, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		cleanup(&r);
+		return EXIT_USAGE;
+	}
+	netns_warn(&r.o, &r.net);
 	if (r.o.no_seccomp)
 		fprintf(stderr,
 		        "autonomy run: WARNING: --no-seccomp: the workload "

@@ -171,7 +171,9 @@ class Landlock(TestCase):
         b, pb = listener()
         self.addCleanup(a.close)
         self.addCleanup(b.close)
-        out, _ = self.probe(["--ld-preload", SHIM,
+        # --net host: the listeners are the host's (a connect list
+        # alone implies a namespace of the workload's own, test_net.py)
+        out, _ = self.probe(["--net", "host", "--ld-preload", SHIM,
                              "--preload-connect-allowlist",
                              "127.0.0.1:%d" % pa],
                             ["connect:%d" % pa, "connect:%d" % pb,
@@ -197,7 +199,7 @@ class Landlock(TestCase):
     def test_wildcard_port_leaves_net_unhandled(self):
         b, pb = listener()
         self.addCleanup(b.close)
-        out, _ = self.probe(["--ld-preload", SHIM,
+        out, _ = self.probe(["--net", "host", "--ld-preload", SHIM,
                              "--preload-connect-allowlist", "10.0.0.0/8:*",
                              "--preload-exec-allowlist", LISTED],
                             ["connect:%d" % pb, "exec:" + UNLISTED])
@@ -227,7 +229,8 @@ class Landlock(TestCase):
     def test_no_landlock_opt_out(self):
         b, pb = listener()
         self.addCleanup(b.close)
-        out, err = self.probe(["--no-landlock", "--ld-preload", SHIM,
+        out, err = self.probe(["--no-landlock", "--net", "host",
+                               "--ld-preload", SHIM,
                                "--preload-exec-allowlist", LISTED,
                                "--preload-connect-allowlist",
                                "127.0.0.1:1"],
@@ -271,7 +274,8 @@ class Landlock(TestCase):
             self.assertFalse(os.path.exists(marker))
             self.assertFalse(os.path.exists(self.wal), "a WAL dir was made")
         # the explicit opt-out runs it, loudly, and the bypass works
-        out, err = self.probe(["--no-landlock", "--ld-preload", SHIM,
+        out, err = self.probe(["--no-landlock", "--net", "host",
+                               "--ld-preload", SHIM,
                                "--preload-exec-allowlist", LISTED],
                               ["exec:" + UNLISTED],
                               runner=[NO_LANDLOCK, "ENOSYS"])

@@ -412,11 +412,47 @@ static void test_spawn_sandbox_fields(void **state)
 	free(big);
 }
 
+/* The network layer in a SpawnRequest: a known mode, the kernel's
+ * refusal exactly with NET_LANDLOCK_ONLY, bounded texts. */
+static void test_spawn_net_fields(void **state)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
+	Autonomy__SpawnRequest s = AUTONOMY__SPAWN_REQUEST__INIT;
+	char *argv[] = {"true"};
+	char *big = repeat('x', ENV_MAX_TEXT + 1);
+	char err[256];
+	(void)state;
+
+	s.argv = argv;
+	s.n_argv = 1;
+	s.cwd = "/";
+	env.version = ENVELOPE_VERSION;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	env.spawn_request = &s;
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.net = AUTONOMY__NET_MODE__NET_NONE;
+	s.net_source = "--net none";
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.net = 3;
+	expect_refused(&env, "net 3 unknown");
+	s.net = AUTONOMY__NET_MODE__NET_LANDLOCK_ONLY;
+	expect_refused(&env, "net_refused");
+	s.net_refused = "unshare(CLONE_NEWNET): Operation not permitted";
+	assert_int_equal(envelope_check(&env, err, sizeof(err)), 0);
+	s.net = AUTONOMY__NET_MODE__NET_NONE;
+	expect_refused(&env, "net_refused");
+	s.net_refused = "";
+	s.net_source = big;
+	expect_refused(&env, "net_source");
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_spawn_sandbox_fields),
+	    cmocka_unit_test(test_spawn_net_fields),
 	    cmocka_unit_test(test_round_trip_at_bounds),
 	    cmocka_unit_test(test_version_mismatch),
 	    cmocka_unit_test(test_no_body),

@@ -516,6 +516,51 @@ static void flags_no_landlock(void **state)
 	assert_string_equal(o.misplaced[0], "--no-landlock");
 }
 
+/* --net: the value wins; else a connect allow-list implies none. */
+static void flags_net(void **state)
+{
+	char *def[] = {"run", "true", NULL};
+	char *none[] = {"run", "--net=none", "--allow-landlock-only", "true",
+	                NULL};
+	char *implied[] = {
+	    "run",         "--ld-preload", shim, "--preload-connect-allowlist",
+	    "10.0.0.1:80", "true",         NULL};
+	char *host[] = {
+	    "run",         "--ld-preload", shim,
+	    "--net",       "host",         "--preload-connect-allowlist",
+	    "10.0.0.1:80", "true",         NULL};
+	char *bad[] = {"run", "--net", "bridge", "true", NULL};
+	char *late[] = {"run", "sh", "--net", "none", "--allow-landlock-only",
+	                NULL};
+	struct run_opts o;
+	char err[256], buf[512];
+	(void)state;
+
+	assert_int_equal(parse(2, def, NULL, &o, err), 0);
+	assert_int_equal(o.net, RUN_NET_HOST);
+	assert_string_equal(o.net_source, "default");
+	assert_int_equal(parse(4, none, NULL, &o, err), 0);
+	assert_int_equal(o.net, RUN_NET_NONE);
+	assert_int_equal(o.allow_landlock_only, 1);
+	assert_string_equal(o.net_source, "--net none");
+	assert_int_equal(parse(6, implied, NULL, &o, err), 0);
+	assert_int_equal(o.net, RUN_NET_NONE);
+	assert_string_equal(o.net_source,
+	                    "--preload-connect-allowlist (implies --net none)");
+	assert_int_equal(parse(8, host, NULL, &o, err), 0);
+	assert_int_equal(o.net, RUN_NET_HOST);
+	assert_non_null(strstr(o.net_source, "--net host (explicit"));
+	assert_int_equal(parse(4, bad, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "--net bridge: unknown value"));
+	/* after the command they went to the workload: flagged */
+	assert_int_equal(parse(5, late, NULL, &o, err), 0);
+	assert_int_equal(o.net, RUN_NET_HOST);
+	assert_int_equal(o.nmisplaced, 2);
+	assert_int_equal(run_corrected_invocation(&o, buf, sizeof(buf)), 0);
+	assert_string_equal(
+	    buf, "autonomy run --net none --allow-landlock-only -- sh");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +580,7 @@ int main(void)
 	    cmocka_unit_test(flags_ld_preload_refusals),
 	    cmocka_unit_test(flags_ld_preload_misplaced_and_cache_dir),
 	    cmocka_unit_test(flags_no_landlock),
+	    cmocka_unit_test(flags_net),
 	};
 	return cmocka_run_group_tests(tests, shim_setup, shim_teardown);
 }

@@ -111,24 +111,29 @@ static void test_exit_status_and_record(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 7);
 
-	/* The layers (no_new_privs, the starter seccomp profile), then
-	 * the start. */
-	assert_int_equal(fake_wal_count(f->wal), 3);
+	/* The layers (the host's network, no_new_privs, the starter
+	 * seccomp profile), then the start. */
+	assert_int_equal(fake_wal_count(f->wal), 4);
 	a = fake_wal_get(f->wal, 0);
 	assert_string_equal(a->kind, "sandbox.layer");
-	assert_string_equal(wal_attr(a, "layer"), "no_new_privs");
+	assert_string_equal(wal_attr(a, "layer"), "net");
+	assert_string_equal(wal_attr(a, "mode"), "host");
+	assert_string_equal(wal_attr(a, "source"), "default");
 	a = fake_wal_get(f->wal, 1);
+	assert_string_equal(a->kind, "sandbox.layer");
+	assert_string_equal(wal_attr(a, "layer"), "no_new_privs");
+	a = fake_wal_get(f->wal, 2);
 	assert_string_equal(a->kind, "sandbox.layer");
 	assert_string_equal(wal_attr(a, "layer"), "seccomp");
 	assert_string_equal(wal_attr(a, "profile"), "starter");
-	a = fake_wal_get(f->wal, 2);
+	a = fake_wal_get(f->wal, 3);
 	assert_string_equal(a->kind, "workload.start");
 	assert_string_equal(wal_attr(a, "argv0"), "sh");
 	assert_string_equal(wal_attr(a, "argc"), "3");
 	snprintf(pidtxt, sizeof(pidtxt), "%d", pid);
 	assert_string_equal(wal_attr(a, "pid"), pidtxt);
 	/* It came from the spawner's own connection. */
-	assert_int_equal(fake_wal_pid(f->wal, 2), f->pid);
+	assert_int_equal(fake_wal_pid(f->wal, 3), f->pid);
 }
 
 static void test_exec_failure_is_an_error(void **state)
@@ -497,6 +502,38 @@ static void test_workload_inherits_denylist(void **state)
 	assert_int_equal(probe_keyctl_main(), 1);
 }
 
+/* --net none with no namespace given to the spawner (--netns-fd):
+ * refused, never run on the host's network; nothing recorded. */
+static void test_net_none_needs_a_namespace(void **state)
+{
+	struct helper_fixture *f = *state;
+	char *argv[] = {"true", NULL};
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *e;
+	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
+
+	sr.argv = argv;
+	sr.n_argv = 1;
+	sr.env = default_env;
+	sr.n_env = 1;
+	sr.cwd = "/";
+	sr.net = AUTONOMY__NET_MODE__NET_NONE;
+	sr.net_source = "--net none";
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &sr;
+	e = do_call(f->client, &req);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e->error->message, "--net none"));
+	assert_non_null(strstr(e->error->message, "was given none"));
+	envelope_free(e);
+	/* NET_LANDLOCK_ONLY without the kernel's refusal is malformed */
+	sr.net = AUTONOMY__NET_MODE__NET_LANDLOCK_ONLY;
+	e = do_call(f->client, &req);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	assert_non_null(strstr(e->error->message, "net_refused"));
+	envelope_free(e);
+	assert_int_equal(fake_wal_count(f->wal), 0);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -514,6 +551,7 @@ int main(int argc, char **argv)
 	    T(test_spawner_reparses_landlock),
 	    T(test_confined),
 	    T(test_workload_inherits_denylist),
+	    T(test_net_none_needs_a_namespace),
 	};
 #undef T
 
