@@ -14,6 +14,7 @@
 #include "autonomy.pb-c.h"
 #include "mounts.h"
 #include "profile.h"
+#include "rootfs.h"
 
 /* What layers_apply() was doing when it failed (for the spawner's
  * message). */
@@ -31,6 +32,9 @@ enum layer_stage {
 };
 
 struct workload_layers {
+	/* --image: the workload's own root and namespaces (rootfs.h), or
+	 * NULL. With it the mount layers apply inside the new root. */
+	struct image_root *image;
 	/* mounts: --read-only-rootfs, --tmpfs, --writable-mount, or NULL
 	 * (then no mount namespace) */
 	struct mount_plan *mounts;
