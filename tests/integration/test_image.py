@@ -285,7 +285,7 @@ class Image(TestCase):
     def signalled(self, sig):
         p = subprocess.Popen(
             [AUTONOMY, "run", "--image", self.root, "--", "/bin/sh", "-c",
-             "echo ready; exec sleep 60"],
+             "ulimit -c 0; echo ready; exec sleep 60"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             self.assertEqual(p.stdout.readline(), "ready\n")
@@ -300,7 +300,8 @@ class Image(TestCase):
 
     def test_signals_reach_the_workload(self):
         # autonomy forwards to pid 1, which forwards to the workload
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
+                    signal.SIGQUIT):
             code, err = self.signalled(sig)
             self.assertEqual(code, 128 + sig, "%s: %s" % (sig, err))
 
@@ -415,6 +416,19 @@ class Image(TestCase):
             self.assertFalse(os.path.exists(marker), image)
         v1 = os.path.join(self.cache, "images", "v1")
         self.assertEqual([n for n in os.listdir(v1) if ".partial." in n], [])
+
+    @unittest.skipUnless(shutil.which("setpriv"), "needs setpriv")
+    def test_refused_without_cap_sys_admin(self):
+        d = os.path.join(self.tmp, "wal")
+        marker = os.path.join(self.tmp, "ran")
+        r = subprocess.run(
+            ["setpriv", "--bounding-set", "-sys_admin", AUTONOMY, "run",
+             "--dir", d, "--image", self.root, "--", "/bin/touch", marker],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("--image: needs CAP_SYS_ADMIN", r.stderr)
+        self.assertFalse(os.path.exists(d))
+        self.assertFalse(os.path.exists(marker))
 
     def test_ld_preload_is_a_path_in_the_image(self):
         lib = os.path.join(self.root, "lib")
