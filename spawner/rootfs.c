@@ -353,6 +353,8 @@ static int init_confine(void)
 	caps[CAP_TO_INDEX(CAP_KILL)].effective = CAP_TO_MASK(CAP_KILL);
 	caps[CAP_TO_INDEX(CAP_KILL)].permitted = CAP_TO_MASK(CAP_KILL);
 	close_range(3, ~0U, 0);
+	/* What `ps` in the image shows for pid 1 (else "spawner"). */
+	prctl(PR_SET_NAME, "autonomy-init", 0, 0, 0);
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_capset, &hdr, caps) < 0)

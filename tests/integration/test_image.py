@@ -131,6 +131,26 @@ def tar_tree(d):
     return buf.getvalue()
 
 
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid) as f:
+            return f.read().replace("\0", " ")
+    except OSError:
+        return ""
+
+
+def child_named(pid, ppid, comm):
+    """pid is named comm (and a child of ppid unless None)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+    except OSError:
+        return False
+    name = st[st.index("(") + 1:st.rindex(")")]
+    parent = int(st[st.rindex(")") + 2:].split()[1])
+    return name == comm and (ppid is None or parent == ppid)
+
+
 def ns(pid, kind):
     return os.readlink("/proc/%s/ns/%s" % (pid, kind))
 
@@ -205,8 +225,9 @@ class Image(TestCase):
 
     def test_pid_namespace_and_proc(self):
         script = ("echo self=$$; for p in /proc/[0-9]*; do "
-                  "echo pid=${p#/proc/}; done")
+                  "echo pid=${p#/proc/}; done; cat /proc/1/comm")
         out, _ = self.sh(script)
+        self.assertEqual(out[-1], "autonomy-init")
         pids = {int(l[4:]) for l in out if l.startswith("pid=")}
         self.assertIn("self=2", out)  # pid 1 is the namespace's init
         self.assertEqual(pids, {1, 2})  # /proc shows only the workload's
@@ -304,6 +325,30 @@ class Image(TestCase):
                     signal.SIGQUIT):
             code, err = self.signalled(sig)
             self.assertEqual(code, 128 + sig, "%s: %s" % (sig, err))
+
+    def test_fail_closed_stops_the_namespace(self):
+        # policyd dies: autonomy stops the workload through pid 1 and
+        # exits 70; nothing of the namespace is left
+        p = subprocess.Popen(
+            [AUTONOMY, "run", "--image", self.root, "--", "/bin/sh", "-c",
+             "echo ready; exec sleep 61"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(p.stdout.readline(), "ready\n")
+            policyd = [int(d) for d in os.listdir("/proc") if d.isdigit()
+                       and child_named(int(d), p.pid, "policyd")]
+            self.assertEqual(len(policyd), 1)
+            os.kill(policyd[0], signal.SIGKILL)
+            _, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertEqual(p.returncode, 70, err)
+        self.assertIn("stopping the workload", err)
+        self.assertFalse(any(child_named(int(d), None, "sleep")
+                             for d in os.listdir("/proc") if d.isdigit()
+                             and "sleep 61" in cmdline(int(d))))
 
     # ---- an OCI image layout -----------------------------------------
 
