@@ -153,6 +153,12 @@ static int check_spawn_sandbox(const Autonomy__SpawnRequest *s, char *err,
 	               ENV_MAX_LANDLOCK, ENV_MAX_LANDLOCK_BYTES,
 	               "landlock_connect", err, errlen) < 0)
 		return -1;
+	/* --image: paths and names only; the spawner checks their sense */
+	if (check_str(s->image_rootfs, 4096, "image_rootfs", err, errlen) < 0 ||
+	    check_str(s->image_ref, 4096, "image_ref", err, errlen) < 0 ||
+	    check_str(s->image_kind, 32, "image_kind", err, errlen) < 0 ||
+	    check_str(s->image_digest, 80, "image_digest", err, errlen) < 0)
+		return -1;
 	return check_spawn_net(s, err, errlen);
 }
 

@@ -1,9 +1,13 @@
 #include "mounts.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -175,8 +179,35 @@ static const char *why_not_created(const struct mount_plan *p)
 	             "host's filesystem";
 }
 
+int mounts_stat_in_root(int rootfd, const char *path, struct stat *st)
+{
+	struct open_how how = {
+	    .flags = O_PATH | O_CLOEXEC,
+	    .resolve =
+	        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd, rc;
+
+	if (rootfd < 0)
+		return stat(path, st);
+	if ((fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how))) <
+	    0)
+		return -1;
+	rc = fstat(fd, st);
+	close(fd);
+	return rc;
+}
+
 int mounts_check(const struct mount_plan *p, char *err, size_t errlen)
 {
+	return mounts_check_in(p, -1, NULL, err, errlen);
+}
+
+int mounts_check_in(const struct mount_plan *p, int rootfd, const char *root,
+                    char *err, size_t errlen)
+{
+	/* Named in messages: which tree the mount point was looked up in. */
+	char in[MOUNTS_MAX_PATH + 32] = "";
 	size_t n = p->ntmpfs + p->nwritable;
 	struct stat st, hst;
 
@@ -201,14 +232,16 @@ int mounts_check(const struct mount_plan *p, char *err, size_t errlen)
 				    fi, SHOW, a, fj, SHOW, b);
 		}
 	}
+	if (root != NULL)
+		snprintf(in, sizeof(in), " in the image %.*s", SHOW, root);
 	for (size_t i = 0; i < p->ntmpfs; i++) {
 		const char *path = p->tmpfs[i].path;
 
-		if (stat(path, &st) < 0)
+		if (mounts_stat_in_root(rootfd, path, &st) < 0)
 			return errorf(err, errlen,
 			              "--tmpfs %.*s: the mount point does not "
-			              "exist: %s (%s)",
-			              SHOW, path, strerror(errno),
+			              "exist%s: %s (%s)",
+			              SHOW, path, in, strerror(errno),
 			              why_not_created(p));
 		if (!S_ISDIR(st.st_mode))
 			return errorf(err, errlen,
@@ -224,13 +257,14 @@ int mounts_check(const struct mount_plan *p, char *err, size_t errlen)
 			    "--writable-mount %.*s:%.*s: HOST %.*s: %s", SHOW,
 			    w->host, SHOW, w->container, SHOW, w->host,
 			    strerror(errno));
-		if (stat(w->container, &st) < 0)
+		if (mounts_stat_in_root(rootfd, w->container, &st) < 0)
 			return errorf(
 			    err, errlen,
 			    "--writable-mount %.*s:%.*s: the mount point "
-			    "CONTAINER %.*s does not exist: %s (%s)",
+			    "CONTAINER %.*s does not exist%s: %s (%s)",
 			    SHOW, w->host, SHOW, w->container, SHOW,
-			    w->container, strerror(errno), why_not_created(p));
+			    w->container, in, strerror(errno),
+			    why_not_created(p));
 		if (S_ISDIR(st.st_mode) != S_ISDIR(hst.st_mode))
 			return errorf(
 			    err, errlen,

@@ -51,6 +51,19 @@ int mounts_add_writable(struct mount_plan *p, const char *value, char *err,
  * or not); a tmpfs goes on a directory. -1 with the entry in err. */
 int mounts_check(const struct mount_plan *p, char *err, size_t errlen);
 
+/* mounts_check() with --image: the mount points are looked up inside
+ * the root filesystem open at rootfd (named root in messages), as the
+ * workload will see them; HOST stays a host path. */
+int mounts_check_in(const struct mount_plan *p, int rootfd, const char *root,
+                    char *err, size_t errlen);
+
+/* stat(2) of path resolved inside the tree at rootfd as if it were /
+ * (openat2 RESOLVE_IN_ROOT: ".." and symlinks, absolute ones too, never
+ * leave it; no magic links, no other mount crossed); plain stat() when
+ * rootfd < 0. -1 with errno. */
+struct stat;
+int mounts_stat_in_root(int rootfd, const char *path, struct stat *st);
+
 /* Whether any of the three flags was given (a mount namespace needed). */
 int mounts_any(const struct mount_plan *p);
 

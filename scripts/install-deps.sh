@@ -10,6 +10,8 @@ pkgs=(
   libseccomp-dev libcap-ng-dev libssl-dev
   libarchive-dev
   libcmocka-dev python3
+  # test_image.py builds its images around a static busybox
+  busybox-static
   # sanitizer and libFuzzer builds
   clang libclang-rt-14-dev
 )

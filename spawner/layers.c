@@ -183,7 +183,10 @@ static int mounts_prepare(const Autonomy__SpawnRequest *req,
 		if (mounts_add_writable(p, req->writable_mounts[i], err,
 		                        errlen) < 0)
 			return -1;
-	if (mounts_check(p, err, errlen) < 0)
+	/* With --image the mount points are the image's. */
+	if (mounts_check_in(p, l->image ? l->image->rootfd : -1,
+	                    l->image ? l->image->rootfs : NULL, err,
+	                    errlen) < 0)
 		return -1;
 	/* A mount namespace of its own needs CAP_SYS_ADMIN; without it
 	 * the flags would look applied and not be. */
@@ -232,7 +235,8 @@ int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
 	landlock_init(&l->landlock);
 	/* caps before seccomp: a JSON profile's includes.caps depend on
 	 * them */
-	if (mounts_prepare(req, l, err, errlen) < 0 ||
+	if (rootfs_prepare(req, &l->image, err, errlen) < 0 ||
+	    mounts_prepare(req, l, err, errlen) < 0 ||
 	    caps_prepare(req, l, err, errlen) < 0 ||
 	    seccomp_prepare(req, l, err, errlen) < 0 ||
 	    landlock_prepare(req, &l->landlock, err, errlen) < 0) {
@@ -249,12 +253,14 @@ int layers_apply_mounts(const struct workload_layers *l, int *stage, int *entry)
 
 	if (p == NULL)
 		return 0;
+	/* --image: rootfs_enter() made the namespace, / is the image's. */
 	*stage = LAYER_MOUNT_NS;
-	if (unshare(CLONE_NEWNS) < 0)
+	if (l->image == NULL && unshare(CLONE_NEWNS) < 0)
 		return -1;
 	/* Nothing below propagates back to the host's mounts. */
 	*stage = LAYER_MOUNT_PRIVATE;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (l->image == NULL &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -1;
 	/* Every mount of the tree at once (/proc, /dev, /dev/shm too),
 	 * before our own mounts exist, so they keep their flags. */
@@ -371,6 +377,8 @@ void layers_free(struct workload_layers *l)
 	}
 	free(l->mounts);
 	l->mounts = NULL;
+	rootfs_free(l->image);
+	l->image = NULL;
 	free(l->insns);
 	l->insns = NULL;
 	l->prog.filter = NULL;

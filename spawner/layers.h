@@ -15,6 +15,7 @@
 #include "landlock.h"
 #include "mounts.h"
 #include "profile.h"
+#include "rootfs.h"
 
 /* What layers_apply() was doing when it failed (for the spawner's
  * message). */
@@ -33,6 +34,9 @@ enum layer_stage {
 };
 
 struct workload_layers {
+	/* --image: the workload's own root and namespaces (rootfs.h), or
+	 * NULL. With it the mount layers apply inside the new root. */
+	struct image_root *image;
 	/* mounts: --read-only-rootfs, --tmpfs, --writable-mount, or NULL
 	 * (then no mount namespace) */
 	struct mount_plan *mounts;

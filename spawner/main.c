@@ -45,12 +45,19 @@ struct spawner {
 };
 
 /* What the child reports on the exec pipe when it cannot exec. */
-enum child_stage { STAGE_PGID, STAGE_CWD, STAGE_LAYERS, STAGE_EXEC, STAGE_NET };
+enum child_stage {
+	STAGE_PGID,
+	STAGE_CWD,
+	STAGE_LAYERS,
+	STAGE_EXEC,
+	STAGE_NET,
+	STAGE_ROOTFS, /* --image: layer = enum rootfs_stage */
+};
 struct child_failure {
 	int stage;
 	int err;
-	int layer; /* STAGE_LAYERS: enum layer_stage */
-	int entry; /* LAYER_TMPFS, LAYER_BIND: which one */
+	int layer; /* STAGE_LAYERS: enum layer_stage; STAGE_ROOTFS: its */
+	int entry; /* LAYER_TMPFS, LAYER_BIND, ROOTFS_DEV_NODE: which */
 };
 
 static noreturn void child_fail(int fd, int stage, int layer, int entry)
@@ -63,10 +70,28 @@ static noreturn void child_fail(int fd, int stage, int layer, int entry)
 
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * spawner has nng's threads, the child only this one). */
+/* --image: the spawner puts us in the supervisor's process group (that
+ * group is not visible from our new pid namespace); wait until it has,
+ * so the workload, forked later, is born in it. */
+static int wait_for_group(int gofd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(gofd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(gofd);
+	if (n == 1)
+		return 0;
+	errno = n == 0 ? EPIPE : errno;
+	return -1;
+}
+
 static noreturn void child_exec(const Autonomy__SpawnRequest *req,
                                 const struct net_layer *net,
                                 const struct workload_layers *layers,
-                                char **argv, char **envp, int errfd)
+                                char **argv, char **envp, int errfd, int gofd)
 {
 	struct sigaction dfl;
 	sigset_t none;
@@ -82,17 +107,28 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 
 	/* Join the supervisor's group so the terminal's Ctrl-C reaches the
 	 * workload; 0 gives it a group of its own. */
-	if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0)
+	if (layers->image != NULL) {
+		if (wait_for_group(gofd) < 0)
+			child_fail(errfd, STAGE_PGID, 0, 0);
+	} else if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0) {
 		child_fail(errfd, STAGE_PGID, 0, 0);
+	}
 	/* The network namespace before anything else, while no other
 	 * layer (the starter's seccomp denies setns) is in force. */
 	if (netjoin_apply(net) < 0)
 		child_fail(errfd, STAGE_NET, 0, 0);
+	/* --image: the image becomes /; the mount layers then apply in it. */
+	if (layers->image != NULL &&
+	    rootfs_enter(layers->image, &layer, &entry) < 0)
+		child_fail(errfd, STAGE_ROOTFS, layer, entry);
 	/* The mounts first: the cwd is then looked up in the workload's
 	 * own tree (a cwd under a --tmpfs is the tmpfs, not the host's
 	 * directory beneath it). */
 	if (layers_apply_mounts(layers, &layer, &entry) < 0)
 		child_fail(errfd, STAGE_LAYERS, layer, entry);
+	/* --image: we are pid 1; the workload is our child from here on. */
+	if (layers->image != NULL && rootfs_init(errfd) < 0)
+		child_fail(errfd, STAGE_ROOTFS, ROOTFS_INIT_FORK, 0);
 	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
 		child_fail(errfd, STAGE_CWD, 0, 0);
 	/* Only 0, 1, 2 reach the workload (nng's fds are CLOEXEC already;
@@ -130,6 +166,24 @@ static const char *mount_entry(const struct workload_layers *l, int layer,
 	return "";
 }
 
+/* --image: the child was cloned into its namespaces and waits on gofd
+ * until it is in the supervisor's process group (0: a group of its own). */
+static int set_group(const Autonomy__SpawnRequest *req, pid_t pid, int gofd,
+                     char *err, size_t errlen)
+{
+	int rc = setpgid(pid, req->pgid > 0 ? req->pgid : 0);
+
+	if (rc < 0)
+		snprintf(err, errlen,
+		         "cannot start %.256s: join process group %d: %s",
+		         req->argv[0], req->pgid, strerror(errno));
+	else if (write(gofd, "g", 1) != 1)
+		rc = errorf(err, errlen, "cannot start %.256s: %s",
+		            req->argv[0], strerror(errno));
+	close(gofd);
+	return rc;
+}
+
 /* Forks and execs the workload. Returns its pid, or -1 with why in err
  * (the child, if any, already reaped). */
 static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
@@ -140,7 +194,7 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 	char **argv = calloc(req->n_argv + 1, sizeof(*argv));
 	char **envp = calloc(req->n_env + 1, sizeof(*envp));
 	struct child_failure f;
-	int pfd[2];
+	int pfd[2], go[2] = {-1, -1};
 	ssize_t n;
 	pid_t pid = -1;
 
@@ -155,17 +209,42 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		snprintf(err, errlen, "spawner: pipe: %s", strerror(errno));
 		goto out;
 	}
-	if ((pid = fork()) < 0) {
-		snprintf(err, errlen, "spawner: fork: %s", strerror(errno));
+	if (layers->image != NULL && pipe2(go, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "spawner: pipe: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		goto out;
 	}
+	pid = layers->image != NULL ? rootfs_clone() : fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "spawner: %s: %s",
+		         layers->image != NULL ? "clone3" : "fork",
+		         strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		if (go[0] >= 0) {
+			close(go[0]);
+			close(go[1]);
+		}
+		goto out;
+	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_exec(req, net, layers, argv, envp, pfd[1]);
+		if (go[1] >= 0)
+			close(go[1]);
+		child_exec(req, net, layers, argv, envp, pfd[1], go[0]);
 	}
 	close(pfd[1]);
+	if (go[0] >= 0) {
+		close(go[0]);
+		if (set_group(req, pid, go[1], err, errlen) < 0) {
+			kill(pid, SIGKILL);
+			close(pfd[0]);
+			reap(pid);
+			pid = -1;
+			goto out;
+		}
+	}
 	/* EOF: the exec succeeded and closed the pipe; bytes: it failed. */
 	do
 		n = read(pfd[0], &f, sizeof(f));
@@ -192,6 +271,13 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		         "cannot start %.256s in its sandbox: join its network "
 		         "namespace (setns CLONE_NEWNET): %s",
 		         argv[0], strerror(f.err));
+	} else if (f.stage == STAGE_ROOTFS) {
+		snprintf(
+		    err, errlen, "cannot start %.256s in its image: %s%s%s: %s",
+		    argv[0], rootfs_stage_name(f.layer),
+		    f.layer == ROOTFS_DEV_NODE ? " " : "",
+		    f.layer == ROOTFS_DEV_NODE ? rootfs_dev_name(f.entry) : "",
+		    strerror(f.err));
 	} else if (f.stage == STAGE_CWD) {
 		snprintf(err, errlen, "cannot execute %.256s: chdir %.256s: %s",
 		         argv[0], req->cwd, strerror(f.err));
@@ -329,10 +415,17 @@ static int record_layers(struct spawner *sp, const struct net_layer *net,
                          size_t errlen)
 {
 	const char *netkv[2 * NETJOIN_ATTRS + 1];
+	const char *image[ROOTFS_RECORD_KV];
 
 	netjoin_attrs(net, netkv);
 	if (wal_record(sp, "sandbox.layer", netkv, err, errlen) < 0)
 		return -1;
+
+	if (l->image != NULL) {
+		rootfs_record(l->image, image);
+		if (wal_record(sp, "sandbox.layer", image, err, errlen) < 0)
+			return -1;
+	}
 	if (l->mounts != NULL && record_mounts(sp, l->mounts, err, errlen) < 0)
 		return -1;
 	if (l->caps_on) {

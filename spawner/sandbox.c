@@ -7,9 +7,9 @@
  * between fork and exec (layers.c), stacked on this filter: the kernel
  * runs both and the strictest answer wins, so this list stays under any
  * profile, --no-seccomp included. The workload's mount namespace and
- * mounts are made there too, and its Landlock ruleset restricts it there
- * (landlock.c); other namespaces come in later issues. So the spawner
- * cannot use an
+ * mounts are made there too, its Landlock ruleset restricts it there
+ * (landlock.c), and with --image its pid, ipc and uts namespaces,
+ * pivot_root, /proc and /dev (rootfs.c). So the spawner cannot use an
  * allow-list of its own few calls: that would forbid the workload (any
  * program at all) and the child's sandbox set-up (unshare, mount,
  * pivot_root, setns, capset, seccomp, landlock_*).

@@ -17,6 +17,7 @@ const char run_usage[] =
     "                    --no-seccomp] [--cap-drop CAP[,CAP...]]...\n"
     "                    [--read-only-rootfs] [--tmpfs PATH[:exec][,...]]...\n"
     "                    [--writable-mount HOST:CONTAINER[:ro|:rw]]...\n"
+    "                    [--image REF]\n"
     "                    [--ld-preload PATH [--preload-exec-allowlist\n"
     "                    PATH[,PATH...]]... [--preload-connect-allowlist\n"
     "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
@@ -56,10 +57,18 @@ const char run_usage[] =
     "  --writable-mount HOST:CONTAINER[:ro|:rw]  bind HOST onto the\n"
     "               existing CONTAINER, read-write unless :ro; recorded\n"
     "               in the WAL before the workload starts. Repeatable\n"
+    "  --image REF  run CMD with REF as its /: an OCI image-layout\n"
+    "               directory (index.json, oci-layout, blobs; DIR:TAG\n"
+    "               picks a tagged image), unpacked once into the cache\n"
+    "               (--cache-dir DIR/images) and mounted read-only, or a\n"
+    "               root filesystem directory. Own mount, pid, ipc and\n"
+    "               uts namespaces, a fresh /proc, a minimal /dev; the\n"
+    "               other mount flags' paths are then paths in REF\n"
     "  --ld-preload PATH  preload the shim PATH (absolute, e.g.\n"
     "               .../autonomy/libautonomy_preload.so) into the\n"
     "               workload, before any LD_PRELOAD of yours; it enforces\n"
-    "               the allow-lists below (preload/README.md)\n"
+    "               the allow-lists below (preload/README.md). With\n"
+    "               --image, PATH is a file in the image\n"
     "  --preload-exec-allowlist PATH[,PATH...]  the only files the\n"
     "               workload may exec (EPERM otherwise). Repeatable. Each\n"
     "               must exist: a Landlock ruleset also grants EXECUTE on\n"
@@ -100,6 +109,7 @@ static const char *const valued_flags[] = {"--dir",
                                            "--cap-drop",
                                            "--tmpfs",
                                            "--writable-mount",
+                                           "--image",
                                            "--ld-preload",
                                            "--preload-exec-allowlist",
                                            "--preload-connect-allowlist",
@@ -163,6 +173,8 @@ static const char *flag_need(const char *flag)
 		return "HOST:CONTAINER[:ro|:rw]";
 	if (strcmp(flag, "--ld-preload") == 0)
 		return "the shim's absolute path";
+	if (strcmp(flag, "--image") == 0)
+		return "an OCI image layout or a root filesystem directory";
 	if (strcmp(flag, "--preload-exec-allowlist") == 0)
 		return "absolute paths (PATH[,PATH...])";
 	if (strcmp(flag, "--preload-connect-allowlist") == 0)
@@ -252,6 +264,16 @@ static int check_allowlist(const char *flag, const char *const *vals, int n,
 	return 0;
 }
 
+/* Whether path has a ".." component. */
+static int has_dotdot(const char *path)
+{
+	for (const char *c = path; (c = strstr(c, "..")) != NULL; c += 2)
+		if ((c == path || c[-1] == '/') &&
+		    (c[2] == '\0' || c[2] == '/'))
+			return 1;
+	return 0;
+}
+
 /* The LD_PRELOAD layer's flags. The allow-lists mean nothing without the
  * shim that enforces them: refused rather than silently not enforced. */
 static int check_preload(const struct run_opts *o, char *err, size_t errlen)
@@ -272,8 +294,6 @@ static int check_preload(const struct run_opts *o, char *err, size_t errlen)
 			              list);
 		return 0;
 	}
-	/* The path is the host's: --image (a path inside the image) is
-	 * not wired into `autonomy run` yet. */
 	if (p[0] != '/')
 		return errorf(err, errlen,
 		              "--ld-preload %s: must be an absolute path (the "
@@ -285,14 +305,25 @@ static int check_preload(const struct run_opts *o, char *err, size_t errlen)
 		              "--ld-preload %s: a path with ':' or white space "
 		              "cannot be preloaded",
 		              p);
-	if (stat(p, &st) < 0)
+	if (o->image != NULL) {
+		/* The image's file: image_run.c looks it up there once
+		 * the image is resolved (still before anything runs). */
+		if (has_dotdot(p))
+			return errorf(
+			    err, errlen,
+			    "--ld-preload %s: a path in the image "
+			    "cannot have a \"..\" component (give the "
+			    "file's own path)",
+			    p);
+	} else if (stat(p, &st) < 0) {
 		return errorf(err, errlen, "--ld-preload %s: %s", p,
 		              strerror(errno));
-	if (!S_ISREG(st.st_mode))
+	} else if (!S_ISREG(st.st_mode)) {
 		return errorf(err, errlen,
 		              "--ld-preload %s: not a regular file (give the "
 		              "shim's .so)",
 		              p);
+	}
 	if (check_allowlist("--preload-exec-allowlist",
 	                    (const char *const *)o->preload_exec,
 	                    o->npreload_exec, ':', parse_exec, err,
@@ -400,6 +431,8 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 				o->writable[o->nwritable++] = val;
 			} else if (strcmp(flag, "--ld-preload") == 0) {
 				o->ld_preload = val;
+			} else if (strcmp(flag, "--image") == 0) {
+				o->image = val;
 			} else if (strcmp(flag, "--preload-exec-allowlist") ==
 			           0) {
 				if (o->npreload_exec >= RUN_MAX_PRELOAD_FLAGS)
@@ -449,15 +482,17 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		return errorf(err, errlen,
 		              "--seccomp-profile and --no-seccomp exclude each "
 		              "other (give one)");
-	if (mounts_check(&o->mounts, err, errlen) < 0)
+	/* With --image the mount points are the image's: checked there
+	 * once it is resolved (image_run.c), still before anything runs. */
+	if (o->image == NULL && mounts_check(&o->mounts, err, errlen) < 0)
 		return -1;
 	if (check_preload(o, err, errlen) < 0 || check_net(o, err, errlen) < 0)
 		return -1;
 	if (o->cache_dir != NULL && o->policy == NULL &&
-	    o->dlopen_bundle == NULL)
+	    o->dlopen_bundle == NULL && o->image == NULL)
 		return errorf(err, errlen,
 		              "--cache-dir is only used with --policy "
-		              "name:version (no --policy given)");
+		              "name:version or --image (neither given)");
 	if (o->wal_dir == NULL && env_wal_dir != NULL && *env_wal_dir) {
 		o->wal_dir = env_wal_dir;
 		o->wal_dir_from_env = 1;

@@ -42,6 +42,9 @@ struct run_opts {
 	int ntmpfs;
 	const char *writable[MOUNTS_MAX_WRITABLE];
 	int nwritable;
+	/* --image REF: the workload's root (image_run.c resolves it);
+	 * then the mount points and --ld-preload are paths in it. */
+	const char *image;
 	/* The LD_PRELOAD layer (preload/README.md): the shim and its
 	 * allow-lists, each value as given ("A,B"), every entry checked
 	 * with the shim's own parsers (preload/allowlist.h). */

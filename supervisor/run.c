@@ -36,6 +36,7 @@
 #include "envelope.h"
 #include "flags.h"
 #include "footprint.h"
+#include "image_run.h"
 #include "ipc.h"
 #include "landlock.h"
 #include "log.h"
@@ -66,8 +67,9 @@ struct helper {
 
 struct run {
 	struct run_opts o;
-	struct bundle *bundle; /* --policy, validated; NULL: embedded demo */
-	char *seccomp_json;    /* --seccomp-profile's text, compiled once */
+	struct bundle *bundle;  /* --policy, validated; NULL: embedded demo */
+	char *seccomp_json;     /* --seccomp-profile's text, compiled once */
+	struct run_image image; /* --image, resolved (when o.image) */
 	/* The LD_PRELOAD layer (with --ld-preload): the shim's variables,
 	 * each NULL when unset (not enforced), checked with its parsers. */
 	char *preload_exec, *preload_connect, *preload_dlopen;
@@ -591,7 +593,9 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 
 	if (env == NULL)
 		return -1;
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
+	/* With --image our cwd is a host path: the workload starts at
+	 * its image's /. */
+	if (r->o.image != NULL || getcwd(cwd, sizeof(cwd)) == NULL)
 		snprintf(cwd, sizeof(cwd), "/");
 	s.argv = r->o.cmd;
 	s.n_argv = (size_t)r->o.ncmd;
@@ -622,6 +626,12 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 	s.net = r->net.mode;
 	s.net_source = (char *)r->o.net_source;
 	s.net_refused = r->net.refused;
+	if (r->o.image != NULL) {
+		s.image_rootfs = r->image.rootfs;
+		s.image_ref = (char *)r->o.image;
+		s.image_kind = r->image.oci ? "oci-layout" : "rootfs";
+		s.image_digest = r->image.digest;
+	}
 	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
 	req.spawn_request = &s;
 	if (ipc_call_sock(r->spawner, &req, &resp, err, errlen) < 0) {
@@ -827,6 +837,29 @@ static int preload_prepare(struct run *r, char *err, size_t errlen)
 	}
 	bundle_free(own);
 	return b != NULL && r->preload_dlopen == NULL ? -1 : 0;
+}
+
+/* --image REF resolved (image_run.c) and what unpacking noted shown. */
+static int image_prepare(struct run *r, char *err, size_t errlen)
+{
+	struct run_image *ri = &r->image;
+
+	if (strcmp(r->o.image, "/") == 0)
+		return errorf(err, errlen,
+		              "--image /: that is the host's own root (give an "
+		              "image layout or another root filesystem)");
+	if (image_run_prepare(&r->o, ri, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < ri->n_notes && i < IMAGE_RUN_NOTES; i++)
+		fprintf(stderr, "autonomy run: --image: note: %s\n",
+		        ri->notes[i]);
+	if (ri->n_notes > IMAGE_RUN_NOTES)
+		fprintf(stderr, "autonomy run: --image: %zu more notes\n",
+		        ri->n_notes - IMAGE_RUN_NOTES);
+	if (ri->oci)
+		log_debug("--image %s: %s %s", r->o.image, ri->digest,
+		          ri->cached ? "from the cache" : "unpacked");
+	return 0;
 }
 
 /* Before any side effect: what the allow-lists ask of Landlock, checked
@@ -1182,14 +1215,22 @@ int run_main(int argc, char **argv)
 	/* The spawner makes the workload's mount namespace with our
 	 * capabilities: without CAP_SYS_ADMIN these flags could not be
 	 * applied, so they are refused rather than ignored. */
-	if (mounts_any(&r.o.mounts) &&
+	if ((mounts_any(&r.o.mounts) || r.o.image != NULL) &&
 	    !(caps_effective() & (1ULL << CAP_SYS_ADMIN))) {
 		fprintf(stderr,
 		        "autonomy run: %s: needs CAP_SYS_ADMIN (the workload's "
 		        "own mount namespace); run as root. Nothing was run\n",
-		        r.o.mounts.read_only_rootfs ? "--read-only-rootfs"
-		        : r.o.ntmpfs > 0            ? "--tmpfs"
-		                                    : "--writable-mount");
+		        r.o.image != NULL             ? "--image"
+		        : r.o.mounts.read_only_rootfs ? "--read-only-rootfs"
+		        : r.o.ntmpfs > 0              ? "--tmpfs"
+		                                      : "--writable-mount");
+		return EXIT_USAGE;
+	}
+	/* Before any helper, thread or directory of the run: a bad REF is
+	 * a usage error and nothing runs. */
+	if (r.o.image != NULL && image_prepare(&r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
 		return EXIT_USAGE;
 	}
 	/* The bundle is resolved and validated in full before anything

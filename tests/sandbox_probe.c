@@ -135,6 +135,12 @@ static int probe(const char *name)
 		}
 		return close(fd) < 0 ? errno : 0;
 	}
+	/* read:PATH opens PATH for reading (ENOENT: not there). */
+	if (strncmp(name, "read:", 5) == 0) {
+		int fd = open(name + 5, O_RDONLY);
+
+		return fd < 0 ? errno : close(fd) < 0 ? errno : 0;
+	}
 	if (strncmp(name, "exec_in:", 8) == 0)
 		return exec_in(name + 8);
 	if (strcmp(name, "fork") == 0) {

@@ -427,6 +427,15 @@ static int unpack_layers(const struct layout *lo, struct image *img,
 			                  errlen);
 		close(fd);
 	}
+	/* The mount points of the workload's /proc and /dev, which an
+	 * image may lack: the spawner never creates any (it mounts the
+	 * cached tree read-only). One that exists stays as the image made
+	 * it; the spawner checks it. */
+	for (size_t i = 0; rc == 0 && i < 2; i++)
+		if (mkdirat(u.rootfd, i ? "dev" : "proc", 0755) < 0 &&
+		    errno != EEXIST)
+			rc = errorf(err, errlen, "%s/%s: %s", partial,
+			            i ? "dev" : "proc", strerror(errno));
 	/* The tree is durable before it gets its final name. */
 	if (rc == 0 && (fchmod(u.rootfd, 0755) < 0 || syncfs(u.rootfd) < 0))
 		rc = errorf(err, errlen, "%s: %s", partial, strerror(errno));

@@ -413,6 +413,81 @@ static void test_spawner_reparses_landlock(void **state)
 	assert_int_equal(fake_wal_count(f->wal), 0);
 }
 
+/* --image: the root, kind and digest are checked again by the spawner;
+ * nothing is recorded or started for a bad one. */
+static const struct {
+	const char *ref, *rootfs, *kind, *digest, *why;
+} bad_images[] = {
+    {"r", "relative", "rootfs", "", "canonical"},
+    {"r", "/tmp/../etc", "rootfs", "", "canonical"},
+    {"r", "/tmp/", "rootfs", "", "canonical"},
+    {"r", "/tmp", "docker", "", "unknown"},
+    {"r", "/tmp", "oci-layout", "sha256:abc", "not the sha256"},
+    {"r",
+     "/tmp/0000000000000000000000000000000000000000000000000000000000000000",
+     "oci-layout",
+     "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+     "not the sha256"},
+    {"r", "/tmp", "rootfs", "sha256:00", "no digest"},
+    {"", "/tmp", "rootfs", "", "no REF"},
+    {"r", "", "rootfs", "", "without image_rootfs"},
+};
+
+static void test_spawner_rechecks_image(void **state)
+{
+	struct helper_fixture *f = *state;
+	char *argv[] = {"true", NULL};
+	char dir[] = "/tmp/autonomy-img.XXXXXX", link[64], noproc[96];
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *e;
+	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
+
+	sr.argv = argv;
+	sr.n_argv = 1;
+	sr.env = default_env;
+	sr.n_env = 1;
+	sr.cwd = "/";
+	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req.spawn_request = &sr;
+	for (size_t i = 0; i < sizeof(bad_images) / sizeof(*bad_images); i++) {
+		sr.image_ref = (char *)bad_images[i].ref;
+		sr.image_rootfs = (char *)bad_images[i].rootfs;
+		sr.image_kind = (char *)bad_images[i].kind;
+		sr.image_digest = (char *)bad_images[i].digest;
+		e = do_call(f->client, &req);
+		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+		if (strstr(e->error->message, bad_images[i].why) == NULL)
+			fail_msg("%s: %s", bad_images[i].rootfs,
+			         e->error->message);
+		envelope_free(e);
+	}
+	/* A root reached through a symlink, a root without /proc: these
+	 * checks come after the CAP_SYS_ADMIN one. */
+	if (geteuid() == 0) {
+		assert_non_null(mkdtemp(dir));
+		snprintf(link, sizeof(link), "%s.link", dir);
+		snprintf(noproc, sizeof(noproc), "%s/dev", dir);
+		assert_int_equal(symlink(dir, link), 0);
+		assert_int_equal(mkdir(noproc, 0755), 0);
+		sr.image_ref = "r";
+		sr.image_kind = "rootfs";
+		sr.image_digest = "";
+		sr.image_rootfs = link;
+		e = do_call(f->client, &req);
+		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+		assert_non_null(strstr(e->error->message, "no symlink"));
+		envelope_free(e);
+		sr.image_rootfs = dir;
+		e = do_call(f->client, &req);
+		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+		assert_non_null(strstr(e->error->message, "has no /proc"));
+		envelope_free(e);
+		unlink(link);
+		rmdir(noproc);
+		rmdir(dir);
+	}
+	assert_int_equal(fake_wal_count(f->wal), 0);
+}
+
 /* Run as `test_spawner --sibling RUNDIR` (a fresh exec: nng does not
  * survive fork): a process that is not the spawner's parent, think a
  * compromised toolsrv, asks for a spawn. Exit 0 if it was refused. */
@@ -549,6 +624,7 @@ int main(int argc, char **argv)
 	    T(test_only_the_parent_may_spawn),
 	    T(test_spawner_reparses_settings),
 	    T(test_spawner_reparses_landlock),
+	    T(test_spawner_rechecks_image),
 	    T(test_confined),
 	    T(test_workload_inherits_denylist),
 	    T(test_net_none_needs_a_namespace),
