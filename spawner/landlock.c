@@ -121,6 +121,17 @@ static int check_kernel(const char *flag, int want_net, char *err,
 		              "--no-landlock to run with the shim alone "
 		              "(audited)",
 		              flag, strerror(-abi));
+	if (strcmp(flag, FLAG_EXEC) == 0 &&
+	    access(LANDLOCK_MEMFD_SYSCTL, W_OK) != 0)
+		return errorf(err, errlen,
+		              FLAG_EXEC
+		              ": Landlock does not check memfd files, "
+		              "so the exec allow-list is backed there by "
+		              "vm.memfd_noexec=2 in the workload's pid "
+		              "namespace, and %s cannot be written (%s; it "
+		              "exists from Linux 6.3). Pass --no-landlock to "
+		              "run with the shim alone (audited)",
+		              LANDLOCK_MEMFD_SYSCTL, strerror(errno));
 	if (want_net && abi < LANDLOCK_ABI_NET)
 		return errorf(err, errlen,
 		              FLAG_CONNECT
@@ -671,7 +682,8 @@ void landlock_attrs(const struct landlock_layer *l, const char **kv, size_t max,
 		/* Said where it is read: what EXECUTE rules cannot stop. */
 		KV("exec_not_covered",
 		   "memfd files (kernel-internal: Landlock does not check "
-		   "them); code loaded without execve (ld.so FILE, mmap)");
+		   "them; backed by vm.memfd_noexec=2, layer=memfd_noexec); "
+		   "code loaded without execve (ld.so FILE, mmap)");
 	}
 	KV("net", l->net_on ? "on (CONNECT_TCP by port)" : "off");
 	if (l->net_on) {

@@ -34,6 +34,10 @@
 #define LANDLOCK_MAX_SCRIPT_DEPTH 4
 /* ABI 4 (Linux 6.7) added LANDLOCK_ACCESS_NET_CONNECT_TCP. */
 #define LANDLOCK_ABI_NET 4
+/* Landlock never checks memfd files (a kernel-internal mount): an exec
+ * allow-list is backed there by this sysctl, set to 2 in the workload's
+ * own pid namespace (layers.h: memfd_noexec). */
+#define LANDLOCK_MEMFD_SYSCTL "/proc/sys/vm/memfd_noexec"
 
 struct landlock_grant {
 	char *path;      /* as named (listed, found on PATH, PT_INTERP) */

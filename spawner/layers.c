@@ -243,6 +243,26 @@ int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
 		layers_free(l);
 		return -1;
 	}
+	l->memfd_noexec = l->landlock.exec_on;
+	l->pidns = l->image != NULL || l->memfd_noexec;
+	return 0;
+}
+
+int layers_apply_memfd_noexec(void)
+{
+	int fd = open(LANDLOCK_MEMFD_SYSCTL, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	/* The kernel takes the writer's pid namespace: ours alone. */
+	n = write(fd, "2", 1);
+	close(fd);
+	if (n != 1) {
+		if (n >= 0)
+			errno = EIO;
+		return -1;
+	}
 	return 0;
 }
 

@@ -60,7 +60,20 @@ struct workload_layers {
 	struct __user_cap_data_struct caps[2]; /* for capset */
 	/* Landlock: with the exec / connect allow-lists (landlock.h) */
 	struct landlock_layer landlock;
+	/* The exec allow-list's backing where Landlock does not look:
+	 * vm.memfd_noexec=2 in the workload's pid namespace, so a memfd
+	 * cannot be made executable (no fileless exec). */
+	int memfd_noexec;
+	/* A pid namespace of the workload's own under a tiny init
+	 * (rootfs_init): with --image, or for memfd_noexec (the sysctl is
+	 * per pid namespace). */
+	int pidns;
 };
+
+/* In the child, pid 1 of its new pid namespace, before its other
+ * layers: vm.memfd_noexec=2 for the namespace. System calls only. -1
+ * with errno set. */
+int layers_apply_memfd_noexec(void);
 
 /* Parses the request's settings again (never trusting the supervisor's
  * parse) and prepares every layer. -1 with the reason in err. */

@@ -52,6 +52,7 @@ enum child_stage {
 	STAGE_EXEC,
 	STAGE_NET,
 	STAGE_ROOTFS, /* --image: layer = enum rootfs_stage */
+	STAGE_MEMFD,  /* vm.memfd_noexec */
 };
 struct child_failure {
 	int stage;
@@ -107,7 +108,7 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 
 	/* Join the supervisor's group so the terminal's Ctrl-C reaches the
 	 * workload; 0 gives it a group of its own. */
-	if (layers->image != NULL) {
+	if (layers->pidns) {
 		if (wait_for_group(gofd) < 0)
 			child_fail(errfd, STAGE_PGID, 0, 0);
 	} else if (setpgid(0, req->pgid > 0 ? req->pgid : 0) < 0) {
@@ -117,6 +118,9 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	 * layer (the starter's seccomp denies setns) is in force. */
 	if (netjoin_apply(net) < 0)
 		child_fail(errfd, STAGE_NET, 0, 0);
+	/* Set in our new pid namespace before anything can run in it. */
+	if (layers->memfd_noexec && layers_apply_memfd_noexec() < 0)
+		child_fail(errfd, STAGE_MEMFD, 0, 0);
 	/* --image: the image becomes /; the mount layers then apply in it. */
 	if (layers->image != NULL &&
 	    rootfs_enter(layers->image, &layer, &entry) < 0)
@@ -126,8 +130,9 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	 * directory beneath it). */
 	if (layers_apply_mounts(layers, &layer, &entry) < 0)
 		child_fail(errfd, STAGE_LAYERS, layer, entry);
-	/* --image: we are pid 1; the workload is our child from here on. */
-	if (layers->image != NULL && rootfs_init(errfd) < 0)
+	/* A pid namespace: we are its pid 1; the workload is our child from
+	 * here on. */
+	if (layers->pidns && rootfs_init(errfd) < 0)
 		child_fail(errfd, STAGE_ROOTFS, ROOTFS_INIT_FORK, 0);
 	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
 		child_fail(errfd, STAGE_CWD, 0, 0);
@@ -209,17 +214,16 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		snprintf(err, errlen, "spawner: pipe: %s", strerror(errno));
 		goto out;
 	}
-	if (layers->image != NULL && pipe2(go, O_CLOEXEC) < 0) {
+	if (layers->pidns && pipe2(go, O_CLOEXEC) < 0) {
 		snprintf(err, errlen, "spawner: pipe: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		goto out;
 	}
-	pid = layers->image != NULL ? rootfs_clone() : fork();
+	pid = layers->pidns ? rootfs_clone(layers->image != NULL) : fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "spawner: %s: %s",
-		         layers->image != NULL ? "clone3" : "fork",
-		         strerror(errno));
+		         layers->pidns ? "clone3" : "fork", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
 		if (go[0] >= 0) {
@@ -270,6 +274,12 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		snprintf(err, errlen,
 		         "cannot start %.256s in its sandbox: join its network "
 		         "namespace (setns CLONE_NEWNET): %s",
+		         argv[0], strerror(f.err));
+	} else if (f.stage == STAGE_MEMFD) {
+		snprintf(err, errlen,
+		         "cannot start %.256s in its sandbox: set "
+		         "vm.memfd_noexec=2 in its pid namespace (the exec "
+		         "allow-list's memfd backing): %s",
 		         argv[0], strerror(f.err));
 	} else if (f.stage == STAGE_ROOTFS) {
 		snprintf(
@@ -407,6 +417,35 @@ static int record_mounts(struct spawner *sp, const struct mount_plan *p,
 	return wal_record(sp, "sandbox.layer", kv, err, errlen);
 }
 
+/* Without --image, a pid namespace only for what lives in it. */
+static const char *const pid_kv[] = {
+    "layer",
+    "pid",
+    "namespaces",
+    "pid (mount, ipc, uts, network: as for any run)",
+    "pid1",
+    "init: forwards SIGTERM,SIGINT,SIGHUP,SIGQUIT to the workload, "
+    "reaps, exits with its status (128+N for signal N); no fds, only "
+    "CAP_KILL, not dumpable",
+    "why",
+    "vm.memfd_noexec is set per pid namespace (layer=memfd_noexec)",
+    NULL};
+
+static const char *const memfd_kv[] = {
+    "layer",
+    "memfd_noexec",
+    "sysctl",
+    "vm.memfd_noexec=2",
+    "scope",
+    "the workload's pid namespace (it cannot lower it)",
+    "effect",
+    "memfd_create without MFD_NOEXEC_SEAL makes a sealed, "
+    "non-executable memfd; MFD_EXEC is refused (EACCES): no "
+    "exec of a memory file, which Landlock does not check",
+    "why",
+    "--preload-exec-allowlist (the Landlock exec layer's backing)",
+    NULL};
+
 /* One sandbox.layer record per layer the child will apply, in its
  * order, durable before the fork: a layer is never in force unrecorded,
  * and if the child cannot apply one the spawn fails (no workload). */
@@ -419,6 +458,12 @@ static int record_layers(struct spawner *sp, const struct net_layer *net,
 
 	netjoin_attrs(net, netkv);
 	if (wal_record(sp, "sandbox.layer", netkv, err, errlen) < 0)
+		return -1;
+	if (l->pidns && l->image == NULL &&
+	    wal_record(sp, "sandbox.layer", pid_kv, err, errlen) < 0)
+		return -1;
+	if (l->memfd_noexec &&
+	    wal_record(sp, "sandbox.layer", memfd_kv, err, errlen) < 0)
 		return -1;
 
 	if (l->image != NULL) {

@@ -220,10 +220,11 @@ void rootfs_free(struct image_root *r)
 
 /* ---- in the child: system calls only -------------------------------- */
 
-pid_t rootfs_clone(void)
+pid_t rootfs_clone(int image)
 {
 	struct clone_args ca = {
-	    .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
+	    .flags = CLONE_NEWPID |
+	             (image ? CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS : 0),
 	    .exit_signal = SIGCHLD,
 	};
 

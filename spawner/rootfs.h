@@ -51,9 +51,10 @@ int rootfs_prepare(const Autonomy__SpawnRequest *req, struct image_root **out,
                    char *err, size_t errlen);
 void rootfs_free(struct image_root *r);
 
-/* clone3() into new mount, pid, ipc and uts namespaces: like fork(), 0 in
- * the child, which is pid 1 of its pid namespace. */
-pid_t rootfs_clone(void);
+/* clone3() into a new pid namespace, and with image also new mount, ipc
+ * and uts namespaces: like fork(), 0 in the child, which is pid 1 of its
+ * pid namespace. */
+pid_t rootfs_clone(int image);
 
 /* In the child, first (before the mount layers, which then apply inside
  * the new root): / private, the root bound onto itself (read-only for an

@@ -9,6 +9,9 @@
  *   exec:PATH        execve(PATH) in a child (stdout to /dev/null): 0 when
  *                    it ran and exited 0, else the errno of execve
  *   memfd_exec       /bin/true copied into a memfd, execveat(AT_EMPTY_PATH)
+ *   memfd_mfd_exec   memfd_create(MFD_EXEC): asks for an executable memfd
+ *   memfd_chmod      fchmod(0755) of a plain memfd
+ *   getpid           0 when the probe is pid 1 or 2 of its pid namespace
  *   connect:PORT     TCP connect to 127.0.0.1:PORT
  *   connect_runtime  TCP connect to AUTONOMY_RUNTIME_URL's port
  *   read:PATH        open and read one byte
@@ -19,12 +22,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
+
+/* Linux 6.3; Debian 12's headers are older. */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
 
 /* Runs execveat(dirfd, path, flags) in a child: 0 if the program ran and
  * exited 0, else the errno (which fits in an exit status). */
@@ -62,6 +72,18 @@ static int memfd_exec(void)
 			return EIO;
 	close(in);
 	rc = exec_child(fd, "", AT_EMPTY_PATH);
+	close(fd);
+	return rc;
+}
+
+static int memfd_flags(unsigned flags, int chmod_it)
+{
+	int fd = (int)syscall(SYS_memfd_create, "probe", flags), rc = 0;
+
+	if (fd < 0)
+		return errno;
+	if (chmod_it && fchmod(fd, 0755) < 0)
+		rc = errno;
 	close(fd);
 	return rc;
 }
@@ -118,6 +140,12 @@ static int probe(const char *name)
 		return exec_child(AT_FDCWD, name + 5, 0);
 	if (strcmp(name, "memfd_exec") == 0)
 		return memfd_exec();
+	if (strcmp(name, "memfd_mfd_exec") == 0)
+		return memfd_flags(MFD_EXEC, 0);
+	if (strcmp(name, "memfd_chmod") == 0)
+		return memfd_flags(0, 1);
+	if (strcmp(name, "getpid") == 0)
+		return syscall(SYS_getpid) <= 2 ? 0 : ESRCH;
 	if (strncmp(name, "connect:", 8) == 0)
 		return connect_port(strtol(name + 8, NULL, 10));
 	if (strcmp(name, "connect_runtime") == 0)

@@ -5,6 +5,8 @@ every EACCES is the kernel's, and the same call succeeds without the
 allow-list (or with --no-landlock), so it is shown to come from the
 layer."""
 import ctypes
+import shutil
+import tempfile
 import os
 import socket
 import subprocess
@@ -154,15 +156,32 @@ class Landlock(TestCase):
         self.assertIn(PROBE + " (argv[0])",
                       self.landlock_record()["exec_files"].split(","))
 
-    @unittest.expectedFailure
     def test_memfd_exec(self):
-        # Known gap: memfd files live on a kernel-internal mount that
-        # Landlock does not check, so the exec runs. Recorded as
-        # exec_not_covered; this test starts passing (and then fails as
-        # an unexpected success) once another layer backs it.
+        # memfd files live on a kernel-internal mount Landlock does not
+        # check; the exec list's backing there is vm.memfd_noexec=2 in a
+        # pid namespace of the workload's own: a plain memfd is sealed
+        # non-executable, an executable one is refused
+        calls = ["memfd_exec", "memfd_mfd_exec", "memfd_chmod", "getpid"]
         out, _ = self.probe(["--ld-preload", SHIM, "--preload-exec-allowlist",
-                             LISTED], ["memfd_exec"])
-        self.assertEqual(out["memfd_exec"], "EACCES")
+                             LISTED], calls)
+        self.assertEqual(out, {"memfd_exec": "EACCES",
+                               "memfd_mfd_exec": "EACCES",
+                               "memfd_chmod": "EPERM", "getpid": "0"})
+        layers = [attrs(x) for x in inspect(self.wal, "--kind",
+                                            "sandbox.layer")]
+        names = [a["layer"] for a in layers]
+        self.assertLess(names.index("pid"), names.index("memfd_noexec"))
+        memfd = layers[names.index("memfd_noexec")]
+        self.assertEqual(memfd["sysctl"], "vm.memfd_noexec=2")
+        # the control: without the exec list, no pid namespace, and a
+        # memfd runs
+        out, _ = self.probe(["--ld-preload", SHIM], calls)
+        self.assertEqual(out, {"memfd_exec": "0", "memfd_mfd_exec": "0",
+                               "memfd_chmod": "0", "getpid": "ESRCH"})
+        # (the same --dir: still only the first run's record)
+        self.assertEqual([attrs(x)["layer"] for x in
+                          inspect(self.wal, "--kind", "sandbox.layer")
+                          ].count("memfd_noexec"), 1)
 
     # ---- connect -------------------------------------------------------
 
@@ -234,9 +253,12 @@ class Landlock(TestCase):
                                "--preload-exec-allowlist", LISTED,
                                "--preload-connect-allowlist",
                                "127.0.0.1:1"],
-                              ["exec:" + UNLISTED, "connect:%d" % pb])
-        # the bypass the layer stops now succeeds
+                              ["exec:" + UNLISTED, "connect:%d" % pb,
+                               "memfd_exec"])
+        # the bypasses the layer stops now succeed (its memfd backing
+        # goes with it)
         self.assertEqual(out["exec:" + UNLISTED], "0")
+        self.assertEqual(out["memfd_exec"], "0")
         self.assertEqual(out["connect:%d" % pb], "0")
         self.assertIn("WARNING: --no-landlock", err)
         self.assertIn(WARNING, err)
@@ -281,6 +303,29 @@ class Landlock(TestCase):
                               runner=[NO_LANDLOCK, "ENOSYS"])
         self.assertEqual(out["exec:" + UNLISTED], "0")
         self.assertIn(WARNING, err)
+
+    def test_refused_without_memfd_noexec(self):
+        # a kernel (or a /proc) where vm.memfd_noexec cannot be set: the
+        # exec list's memfd backing is missing, refused before anything
+        # (here: the sysctl made read-only in a mount namespace)
+        d = tempfile.mkdtemp(prefix="autonomy-ll.")
+        self.addCleanup(shutil.rmtree, d, True)
+        script = ("mount --bind -o ro /proc/sys/vm/memfd_noexec "
+                  "/proc/sys/vm/memfd_noexec && exec \"$@\"")
+        args = ["unshare", "-m", "sh", "-c", script, "sh", AUTONOMY, "run",
+                "--dir", os.path.join(d, "wal"), "--ld-preload", SHIM,
+                "--preload-exec-allowlist", LISTED, "--", PROBE, "getpid"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("vm.memfd_noexec", r.stderr)
+        self.assertIn("--no-landlock", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, "wal")))
+        # the control: --no-landlock runs there, without the backing
+        args[args.index("--ld-preload"):args.index("--ld-preload")] = [
+            "--no-landlock"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "getpid=ESRCH")
 
     def test_listed_path_must_exist(self):
         marker = os.path.join(self.tmp, "ran")
