@@ -36,12 +36,23 @@
 
 extern char **environ;
 
+/* The records of one spawn's layers, sent together: one WalBatch, one
+ * walwriter transaction (durable all at once, or none). */
+#define RECORDS_MAX 32
+struct records {
+	size_t n;
+	Autonomy__WalAppend app[RECORDS_MAX];
+	Autonomy__WalAppend *appp[RECORDS_MAX];
+	void *mem[RECORDS_MAX]; /* each one's attrs and strings */
+};
+
 struct spawner {
 	nng_ctx rep;
 	nng_ctx wal;
-	pid_t workload; /* spawned and not yet reaped, or 0 */
-	int netns_fd;   /* --netns-fd: the workload's network namespace,
-	                   or -1 */
+	struct records *batch; /* set while record_layers gathers */
+	pid_t workload;        /* spawned and not yet reaped, or 0 */
+	int netns_fd;          /* --netns-fd: the workload's network namespace,
+	                          or -1 */
 };
 
 /* What the child reports on the exec pipe when it cannot exec. */
@@ -132,7 +143,7 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 		child_fail(errfd, STAGE_LAYERS, layer, entry);
 	/* A pid namespace: we are its pid 1; the workload is our child from
 	 * here on. */
-	if (layers->pidns && rootfs_init(errfd) < 0)
+	if (layers->pidns && rootfs_init(errfd, layers->memfd_noexec) < 0)
 		child_fail(errfd, STAGE_ROOTFS, ROOTFS_INIT_FORK, 0);
 	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
 		child_fail(errfd, STAGE_CWD, 0, 0);
@@ -306,6 +317,9 @@ out:
 
 /* Appends one record (kv: key, value, ..., NULL) and waits for its
  * durable ack. */
+static int batch_add(struct records *b, const char *kind, const char *const *kv,
+                     char *err, size_t errlen);
+
 static int wal_record(struct spawner *sp, const char *kind,
                       const char *const *kv, char *err, size_t errlen)
 {
@@ -317,6 +331,8 @@ static int wal_record(struct spawner *sp, const char *kind,
 	size_t n = 0;
 	int rc = -1;
 
+	if (sp->batch != NULL)
+		return batch_add(sp->batch, kind, kv, err, errlen);
 	for (; kv[0] != NULL && n < ENV_MAX_ATTRS; kv += 2, n++) {
 		autonomy__attr__init(&a[n]);
 		a[n].key = (char *)kv[0];
@@ -345,6 +361,87 @@ static int wal_record(struct spawner *sp, const char *kind,
 		snprintf(err, errlen, "walwriter answered %s with %s", kind,
 		         envelope_body_name(resp));
 	envelope_free(resp);
+	return rc;
+}
+
+/* Copies one record (kv: key, value, ..., NULL) into the batch. */
+static int batch_add(struct records *b, const char *kind, const char *const *kv,
+                     char *err, size_t errlen)
+{
+	size_t n = 0, bytes = 0;
+	Autonomy__Attr *a, **ap;
+	char *str;
+
+	for (; kv[2 * n] != NULL && n < ENV_MAX_ATTRS; n++)
+		bytes += strlen(kv[2 * n]) + strlen(kv[2 * n + 1]) + 2;
+	if (b->n == RECORDS_MAX)
+		return errorf(err, errlen,
+		              "spawner: more than %d layer records",
+		              RECORDS_MAX);
+	if ((a = malloc(n * (sizeof(*a) + sizeof(*ap)) + bytes + 1)) == NULL)
+		return errorf(err, errlen, "spawner: out of memory");
+	ap = (Autonomy__Attr **)(a + n);
+	str = (char *)(ap + n);
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = strlen(kv[2 * i]) + 1,
+		       vl = strlen(kv[2 * i + 1]) + 1;
+		autonomy__attr__init(&a[i]);
+		a[i].key = memcpy(str, kv[2 * i], kl);
+		a[i].value = memcpy(str + kl, kv[2 * i + 1], vl);
+		str += kl + vl;
+		ap[i] = &a[i];
+	}
+	autonomy__wal_append__init(&b->app[b->n]);
+	b->app[b->n].audit_id = "";
+	b->app[b->n].kind = (char *)kind; /* a literal */
+	b->app[b->n].tool = "";
+	b->app[b->n].attrs = ap;
+	b->app[b->n].n_attrs = n;
+	b->appp[b->n] = &b->app[b->n];
+	b->mem[b->n++] = a;
+	return 0;
+}
+
+/* Sends the batch and waits until every record is durable; -1 (with the
+ * first refusal or the failure in err) if any is not. Frees it. */
+static int batch_flush(struct spawner *sp, struct records *b, char *err,
+                       size_t errlen)
+{
+	Envelope env = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__WalBatch wb = AUTONOMY__WAL_BATCH__INIT;
+	char why[256];
+	int rc = -1;
+
+	wb.appends = b->appp;
+	wb.n_appends = b->n;
+	env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_BATCH;
+	env.wal_batch = &wb;
+	if (b->n == 0) {
+		rc = 0;
+	} else if (ipc_call(sp->wal, &env, &resp, why, sizeof(why)) < 0) {
+		errorf(err, errlen, "walwriter did not record the layers: %s",
+		       why);
+	} else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK &&
+	           resp->wal_batch_ack->n_acks == b->n) {
+		rc = 0;
+		for (size_t i = 0; i < b->n && rc == 0; i++)
+			if (resp->wal_batch_ack->acks[i]->refused[0] != '\0')
+				rc = errorf(
+				    err, errlen, "walwriter refused %s: %.300s",
+				    b->app[i].kind,
+				    resp->wal_batch_ack->acks[i]->refused);
+	} else if (resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR) {
+		errorf(err, errlen, "walwriter refused the layers: %.300s",
+		       resp->error->message);
+	} else {
+		errorf(err, errlen, "walwriter answered the layers with %s",
+		       envelope_body_name(resp));
+	}
+	if (resp != NULL)
+		envelope_free(resp);
+	for (size_t i = 0; i < b->n; i++)
+		free(b->mem[i]);
+	b->n = 0;
 	return rc;
 }
 
@@ -422,11 +519,11 @@ static const char *const pid_kv[] = {
     "layer",
     "pid",
     "namespaces",
-    "pid (mount, ipc, uts, network: as for any run)",
+    "pid, two deep (mount, ipc, uts, network: as for any run)",
     "pid1",
-    "init: forwards SIGTERM,SIGINT,SIGHUP,SIGQUIT to the workload, "
-    "reaps, exits with its status (128+N for signal N); no fds, only "
-    "CAP_KILL, not dumpable",
+    "init in each: forwards SIGTERM,SIGINT,SIGHUP,SIGQUIT down to the "
+    "workload, reaps, exits with its status (128+N for signal N); no "
+    "fds, only CAP_KILL, not dumpable",
     "why",
     "vm.memfd_noexec is set per pid namespace (layer=memfd_noexec)",
     NULL};
@@ -437,7 +534,8 @@ static const char *const memfd_kv[] = {
     "sysctl",
     "vm.memfd_noexec=2",
     "scope",
-    "the workload's pid namespace (it cannot lower it)",
+    "set in the pid namespace above the workload's: the workload's "
+    "own namespace cannot go below its parent's value, even as root",
     "effect",
     "memfd_create without MFD_NOEXEC_SEAL makes a sealed, "
     "non-executable memfd; MFD_EXEC is refused (EACCES): no "
@@ -449,7 +547,31 @@ static const char *const memfd_kv[] = {
 /* One sandbox.layer record per layer the child will apply, in its
  * order, durable before the fork: a layer is never in force unrecorded,
  * and if the child cannot apply one the spawn fails (no workload). */
+static int gather_layers(struct spawner *sp, const struct net_layer *net,
+                         const struct workload_layers *l, char *err,
+                         size_t errlen);
+
 static int record_layers(struct spawner *sp, const struct net_layer *net,
+                         const struct workload_layers *l, char *err,
+                         size_t errlen)
+{
+	struct records *b = calloc(1, sizeof(*b));
+	int rc;
+
+	if (b == NULL)
+		return errorf(err, errlen, "spawner: out of memory");
+	sp->batch = b;
+	rc = gather_layers(sp, net, l, err, errlen);
+	sp->batch = NULL;
+	if (rc == 0)
+		rc = batch_flush(sp, b, err, errlen);
+	for (size_t i = 0; i < b->n; i++) /* gathering failed */
+		free(b->mem[i]);
+	free(b);
+	return rc;
+}
+
+static int gather_layers(struct spawner *sp, const struct net_layer *net,
                          const struct workload_layers *l, char *err,
                          size_t errlen)
 {

@@ -388,7 +388,15 @@ static noreturn void init_loop(pid_t workload)
 	}
 }
 
-int rootfs_init(int errfd)
+/* A raw clone3 into a new pid namespace: the child is its pid 1. */
+static pid_t raw_fork_pidns(void)
+{
+	struct clone_args ca = {.flags = CLONE_NEWPID, .exit_signal = SIGCHLD};
+
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+int rootfs_init(int errfd, int nested)
 {
 	sigset_t block, none;
 	pid_t pid;
@@ -396,11 +404,19 @@ int rootfs_init(int errfd)
 	sigemptyset(&block);
 	for (size_t i = 0; i < NFORWARDED; i++)
 		sigaddset(&block, forwarded[i]);
-	/* Held until the workload's pid is known, then forwarded. */
+	/* Held until the workload's pid is known, then forwarded. A
+	 * signal blocked is queued even for a namespace's pid 1 that has
+	 * no handler yet (only an unblocked one is dropped). */
 	sigprocmask(SIG_BLOCK, &block, NULL);
 	set_forwarding(init_forward);
-	if ((pid = raw_fork()) < 0)
+	/* nested: first a child in a pid namespace below ours, pid 1 there
+	 * with our handlers and mask; it forks the workload. */
+	if ((pid = nested ? raw_fork_pidns() : raw_fork()) < 0)
 		return -1;
+	if (pid == 0 && nested) {
+		if ((pid = raw_fork()) < 0)
+			_exit(127);
+	}
 	if (pid == 0) {
 		set_forwarding(SIG_DFL);
 		sigemptyset(&none);

@@ -70,8 +70,11 @@ int rootfs_enter(const struct image_root *r, int *stage, int *entry);
  * namespace, and exits with the workload's status (128+N when it was
  * killed by signal N: pid 1 cannot die of a signal it sends itself).
  * errfd is closed in pid 1, so the exec pipe reports the workload's exec.
+ * nested: the workload lives one pid namespace further down, under a
+ * second such init (pid 1 there): a per-namespace setting made by the
+ * caller (vm.memfd_noexec) is then its parent's, which it cannot lower.
  * -1 with errno when the fork fails. */
-int rootfs_init(int errfd);
+int rootfs_init(int errfd, int nested);
 
 /* The sandbox.layer record (layer=image) as key, value, ..., NULL in kv
  * (ROOTFS_RECORD_KV slots): what the child will do, written before the
