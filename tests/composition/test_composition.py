@@ -45,14 +45,22 @@ UNLISTED_LIB = LIBDIR + "/libz.so.1"   # what dlopen_unlisted tries
 # connect vectors go to 192.0.2.1:80, a port it does not grant.
 CONNECT_LIST = "192.0.2.10:443"
 
-# PENDING (memfd_exec_bypass): Landlock does not see a memfd (a
-# kernel-internal mount); the backing is the workload's own pid namespace
-# with vm.memfd_noexec=2 whenever an exec allow-list is in force, which is
-# not on this branch yet, so the vector gets through today. Flip this to
-# True when it lands: the test then asserts DENIED EACCES (as specified)
-# wherever an exec allow-list is given. Until then it asserts ALLOWED, so
-# it fails, and says so, the day the backing arrives unflipped.
-MEMFD_BACKED = False
+# memfd_exec_bypass: Landlock does not see a memfd (a kernel-internal
+# mount); the backing is the workload's own pid namespace with
+# vm.memfd_noexec=2 whenever the exec allow-list has its Landlock ruleset
+# (--no-landlock drops both). False asserts ALLOWED everywhere (the state
+# before the backing landed).
+MEMFD_BACKED = True
+
+# BUG (memfd_exec_bypass without --read-only-rootfs): the spawner sets
+# vm.memfd_noexec=2 from pid 1 of the workload's pid namespace, and the
+# workload lives in that same namespace; the kernel only floors the value
+# at the PARENT namespace's (0), so a workload holding CAP_SYS_ADMIN with
+# a writable /proc writes 0 back and runs its memfd. Only the read-only
+# root (which covers /proc) stops the write in the full run. Flip to False
+# once the value is set one pid namespace above the workload's: the
+# variant then asserts DENIED EACCES. README.md, "memfd_exec_bypass".
+MEMFD_SYSCTL_LOWERABLE = True
 
 VECTORS = [
     ("execve_unlisted", "DENIED EPERM"),             # shim
@@ -95,18 +103,14 @@ SHIM_LINES = [
 ]
 
 
-def memfd_outcome(exec_list):
-    if MEMFD_BACKED and exec_list:
-        return "DENIED EACCES"
-    return "ALLOWED"  # PENDING, see MEMFD_BACKED
-
-
-def expected_stdout(changes, exec_list=True):
-    """The full run's lines with `changes` ({vector: outcome}) applied."""
+def expected_stdout(changes, memfd_backed=True):
+    """The full run's lines with `changes` ({vector: outcome}) applied;
+    memfd_backed: the run has the exec list's memfd backing."""
     lines = ["WORKLOAD_START"]
     for name, outcome in VECTORS:
-        if name == "memfd_exec_bypass":
-            outcome = memfd_outcome(exec_list)
+        if name == "memfd_exec_bypass" and not (MEMFD_BACKED and
+                                                memfd_backed):
+            outcome = "ALLOWED"
         outcome = changes.get(name, outcome)
         lines.append("VECTOR %s: %s" % (name, outcome))
     lines += ["POSITIVE %s: OK" % p for p in POSITIVES]
@@ -196,7 +200,7 @@ class Composition(TestCase):
             f += ["--net", net]
         return f
 
-    def run_workload(self, flags):
+    def run_workload(self, flags, lower_memfd_noexec=True):
         e = dict(os.environ)
         e.pop("AUTONOMY_RUN_WAL_DIR", None)
         e["IP"] = IP
@@ -205,8 +209,9 @@ class Composition(TestCase):
                AUTONOMY, "run", "--dir", self.wal] + flags + [
                "--", WORKLOAD, "--static-probe", PROBE,
                "--unlisted-exec", UNLISTED, "--listed-exec", LISTED,
-               "--unlisted-lib", UNLISTED_LIB, "--host-dir", self.host_dir,
-               "--lower-memfd-noexec"]
+               "--unlisted-lib", UNLISTED_LIB, "--host-dir", self.host_dir]
+        if lower_memfd_noexec:
+            cmd.append("--lower-memfd-noexec")
         # cwd /: the spawner enters the caller's cwd in the workload's
         # tree, where a directory under /tmp is hidden by the tmpfs
         r = subprocess.run(cmd, env=e, cwd="/", capture_output=True,
@@ -224,20 +229,23 @@ class Composition(TestCase):
         self.assertNotIn("sandbox.layer", kinds[start:])
         return got, [k for k in kinds if k.endswith("-opt-out")]
 
-    def check(self, changes, exec_list=True, **layers):
+    def check(self, changes, lower_memfd_noexec=True, **layers):
         """Runs the workload with `layers` (flags() keywords) and asserts
         its whole stdout, the layers recorded, the shim's lines and the
         host directory."""
         flags = self.flags(**layers)
-        r = self.run_workload(flags)
-        self.assertEqual(r.stdout, expected_stdout(changes, exec_list),
+        shim = layers.get("shim", SHIM)
+        # an exec list with its Landlock ruleset brings the memfd backing
+        landlock = layers.get("landlock", True) and shim is not None
+        r = self.run_workload(flags, lower_memfd_noexec)
+        self.assertEqual(r.stdout, expected_stdout(changes, landlock),
                          "flags: %s\nstderr:\n%s" % (flags, r.stderr))
         # the layers in force were the ones asked for
-        shim = layers.get("shim", SHIM)
-        landlock = layers.get("landlock", True) and shim is not None
         net = layers.get("net") or ("none" if shim else "host")
-        want = ([("preload", None)] if shim else []) + [("net", net),
-                                                        ("mounts", None)]
+        want = ([("preload", None)] if shim else []) + [("net", net)]
+        if MEMFD_BACKED and landlock:
+            want += [("pid", None), ("memfd_noexec", None)]
+        want += [("mounts", None)]
         want += [("capabilities", None)] if layers.get("caps", True) else []
         want += [("no_new_privs", None)]
         want += [("landlock", None)] if landlock else []
@@ -297,8 +305,18 @@ class Composition(TestCase):
     # ---- read-only root ----------------------------------------------------
 
     def test_without_read_only_rootfs(self):
-        # the write lands in the host directory (check() reads it back)
-        self.check({"root_write_rofs": "ALLOWED"}, rofs=False)
+        # the write lands in the host directory (check() reads it back);
+        # /proc is writable too, see MEMFD_SYSCTL_LOWERABLE
+        changes = {"root_write_rofs": "ALLOWED"}
+        if MEMFD_SYSCTL_LOWERABLE:
+            changes["memfd_exec_bypass"] = "ALLOWED"
+        self.check(changes, rofs=False)
+
+    def test_without_read_only_rootfs_memfd_sysctl_untouched(self):
+        # the same run without the workload's write of vm.memfd_noexec=0:
+        # the backing is in force, and only that write defeats it
+        self.check({"root_write_rofs": "ALLOWED"}, lower_memfd_noexec=False,
+                   rofs=False)
 
     # ---- the shim ----------------------------------------------------------
 
@@ -339,7 +357,7 @@ class Composition(TestCase):
                     "connect_unlisted": "DENIED ENETUNREACH",
                     "static_exec_bypass": "ALLOWED",
                     "raw_syscall_connect_bypass": "DENIED ENETUNREACH"},
-                   exec_list=False, shim=None, net="none")
+                   shim=None, net="none")
 
     # ---- Landlock ----------------------------------------------------------
 
