@@ -12,6 +12,8 @@ pkgs=(
   libcmocka-dev python3
   # test_image.py builds its images around a static busybox
   busybox-static
+  # tests/composition builds its own network namespace with ip(8)
+  iproute2
   # sanitizer and libFuzzer builds
   clang libclang-rt-14-dev
 )
