@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,28 @@ int ipc_dial_req_connected(nng_socket *s, const char *url, int timeout_ms)
 	return dial_req(s, url, timeout_ms, 0);
 }
 
+/* The supervisor starts the helpers side by side, so a peer may not be
+ * listening yet: a synchronous dial is retried every millisecond while
+ * the socket is missing or refuses, for up to timeout_ms (10 s when
+ * negative); then a NONBLOCK dial is left to nng's reconnect in the
+ * background, as before, and a blocking one fails. */
+static int dial_when_listening(nng_socket s, const char *url, int timeout_ms,
+                               int flags)
+{
+	int waited = 0, limit = timeout_ms < 0 ? 10000 : timeout_ms, rv;
+
+	while ((rv = nng_dial(s, url, NULL, 0)) == NNG_ENOENT ||
+	       rv == NNG_ECONNREFUSED) {
+		if (waited >= limit)
+			break;
+		nng_msleep(1);
+		waited++;
+	}
+	if (rv != 0 && (flags & NNG_FLAG_NONBLOCK))
+		rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK);
+	return rv;
+}
+
 static int dial_req(nng_socket *s, const char *url, int timeout_ms, int flags)
 {
 	int rv;
@@ -174,7 +197,7 @@ static int dial_req(nng_socket *s, const char *url, int timeout_ms, int flags)
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_SENDTIMEO, t)) != 0 ||
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 10)) != 0 ||
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 200)) != 0 ||
-	    (rv = nng_dial(*s, url, NULL, flags)) != 0) {
+	    (rv = dial_when_listening(*s, url, timeout_ms, flags)) != 0) {
 		log_warnx("dial %s: %s", url, nng_strerror(rv));
 		nng_close(*s);
 		return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *procname = "autonomy";
 static int debug_on = -1;
@@ -60,14 +61,21 @@ void log_info(const char *fmt, ...)
 
 void log_debug(const char *fmt, ...)
 {
+	struct timespec ts;
+	char level[48];
 	va_list ap;
 
 	if (debug_on < 0)
 		debug_on = getenv("AUTONOMY_DEBUG") != NULL;
 	if (!debug_on)
 		return;
+	/* The monotonic clock, the same in every process of a run: the
+	 * helpers' lines can be put on one timeline. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(level, sizeof(level), "debug: [%lld.%06ld] ",
+	         (long long)ts.tv_sec, ts.tv_nsec / 1000);
 	va_start(ap, fmt);
-	vlog("debug: ", fmt, ap, 0);
+	vlog(level, fmt, ap, 0);
 	va_end(ap);
 }
 

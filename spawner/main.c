@@ -200,6 +200,19 @@ static int set_group(const Autonomy__SpawnRequest *req, pid_t pid, int gofd,
 	return rc;
 }
 
+/* The --tmpfs mount point the directory dir is at or under, or NULL. */
+static const char *tmpfs_over(const struct workload_layers *l, const char *dir)
+{
+	for (size_t i = 0; l->mounts != NULL && i < l->mounts->ntmpfs; i++) {
+		const char *t = l->mounts->tmpfs[i].path;
+		size_t n = strlen(t);
+		if (strncmp(dir, t, n) == 0 &&
+		    (dir[n] == '\0' || dir[n] == '/'))
+			return t;
+	}
+	return NULL;
+}
+
 /* Forks and execs the workload. Returns its pid, or -1 with why in err
  * (the child, if any, already reaped). */
 static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
@@ -300,8 +313,15 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		    f.layer == ROOTFS_DEV_NODE ? rootfs_dev_name(f.entry) : "",
 		    strerror(f.err));
 	} else if (f.stage == STAGE_CWD) {
-		snprintf(err, errlen, "cannot execute %.256s: chdir %.256s: %s",
-		         argv[0], req->cwd, strerror(f.err));
+		const char *under = tmpfs_over(layers, req->cwd);
+		snprintf(err, errlen,
+		         "cannot execute %.256s: chdir %.256s: %s%s%.256s%s",
+		         argv[0], req->cwd, strerror(f.err),
+		         under ? " (it is under --tmpfs " : "",
+		         under ? under : "",
+		         under ? ", which starts empty: run autonomy from "
+		                 "another directory)"
+		               : "");
 	} else {
 		snprintf(err, errlen,
 		         "cannot execute %.256s: join process group %d: %s",

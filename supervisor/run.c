@@ -61,6 +61,7 @@ static const char *const helper_names[H_COUNT] = {"walwriter", "policyd",
 struct helper {
 	pid_t pid;
 	int pidfd;
+	int ready_fd; /* its ready pipe, until it reported (-1 after) */
 	int reaped;
 	int status;
 };
@@ -190,15 +191,14 @@ static const char *const passed_env[] = {
     "AUTONOMY_DEBUG", "AUTONOMY_SECCOMP_TRAP", "ASAN_OPTIONS", "UBSAN_OPTIONS",
     "LSAN_OPTIONS"};
 
-static int helper_start(struct run *r, int idx, const char *const *extra,
-                        const int *pass, int npass)
+static int helper_launch(struct run *r, int idx, const char *const *extra,
+                         const int *pass, int npass)
 {
 	char path[PATH_MAX], readyfd[16];
 	const char *argv[16];
 	char *envp[8];
 	char envbuf[8][512];
-	int ready[2], argc = 0, envc = 0, ok;
-	char c;
+	int ready[2], argc = 0, envc = 0;
 	pid_t pid;
 
 	if (helper_path(helper_names[idx], path, sizeof(path)) < 0) {
@@ -268,27 +268,67 @@ static int helper_start(struct run *r, int idx, const char *const *extra,
 	}
 	close(ready[1]);
 	r->h[idx].pid = pid;
+	r->h[idx].ready_fd = ready[0];
 	r->h[idx].pidfd = pidfd_open(pid, 0);
 	if (r->h[idx].pidfd < 0) {
 		log_warn("pidfd_open(%s)", helper_names[idx]);
-		close(ready[0]);
 		return -1;
 	}
+	return 0;
+}
 
-	struct pollfd pfd = {ready[0], POLLIN, 0};
-	int n;
-	do
-		n = poll(&pfd, 1, READY_TIMEOUT_MS);
-	while (n < 0 && errno == EINTR);
-	ok = n == 1 && read(ready[0], &c, 1) == 1 && c == 'R';
-	close(ready[0]);
-	if (!ok) {
-		log_warnx("helper %s did not start (%s)", helper_names[idx],
-		          n == 0 ? "no ready report within 10 s"
-		                 : "it exited before reporting ready");
-		return -1;
+/* Waits until every helper launched has reported ready (one byte 'R' on
+ * its pipe), READY_TIMEOUT_MS in all. They start side by side: each one
+ * that dials another retries until that one listens (ipc_dial_*). */
+static int helpers_await_ready(struct run *r)
+{
+	struct timespec t0, now;
+	int waiting = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < H_COUNT; i++)
+		waiting += r->h[i].ready_fd >= 0;
+	while (waiting > 0) {
+		struct pollfd pfd[H_COUNT];
+		int idx[H_COUNT], n = 0, left, got;
+
+		for (int i = 0; i < H_COUNT; i++)
+			if (r->h[i].ready_fd >= 0) {
+				pfd[n].fd = r->h[i].ready_fd;
+				pfd[n].events = POLLIN;
+				idx[n++] = i;
+			}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = READY_TIMEOUT_MS -
+		       (int)((now.tv_sec - t0.tv_sec) * 1000 +
+		             (now.tv_nsec - t0.tv_nsec) / 1000000);
+		got = left > 0 ? poll(pfd, (nfds_t)n, left) : 0;
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			log_warnx("helper %s did not start (no ready report "
+			          "within 10 s)",
+			          helper_names[idx[0]]);
+			return -1;
+		}
+		for (int k = 0; k < n; k++) {
+			struct helper *h = &r->h[idx[k]];
+			char c;
+			if (pfd[k].revents == 0)
+				continue;
+			if (read(h->ready_fd, &c, 1) != 1 || c != 'R') {
+				log_warnx("helper %s did not start (it exited "
+				          "before reporting ready)",
+				          helper_names[idx[k]]);
+				return -1;
+			}
+			close(h->ready_fd);
+			h->ready_fd = -1;
+			waiting--;
+			log_debug("%s ready, pid %d", helper_names[idx[k]],
+			          (int)h->pid);
+		}
 	}
-	log_debug("%s ready, pid %d", helper_names[idx], (int)pid);
 	return 0;
 }
 
@@ -980,11 +1020,11 @@ static int start_policyd(struct run *r)
 	int fd, rc;
 
 	if (r->bundle == NULL)
-		return helper_start(r, H_POLICYD, NULL, NULL, 0);
+		return helper_launch(r, H_POLICYD, NULL, NULL, 0);
 	if ((fd = bundle_memfd(r->bundle)) < 0)
 		return -1;
 	snprintf(bfd, sizeof(bfd), "%d", fd);
-	rc = helper_start(r, H_POLICYD, args, &fd, 1);
+	rc = helper_launch(r, H_POLICYD, args, &fd, 1);
 	close(fd);
 	return rc;
 }
@@ -998,9 +1038,9 @@ static int start_spawner(struct run *r)
 	int rc;
 
 	if (r->net.ns_fd < 0)
-		return helper_start(r, H_SPAWNER, NULL, NULL, 0);
+		return helper_launch(r, H_SPAWNER, NULL, NULL, 0);
 	snprintf(nfd, sizeof(nfd), "%d", r->net.ns_fd);
-	rc = helper_start(r, H_SPAWNER, args, &r->net.ns_fd, 1);
+	rc = helper_launch(r, H_SPAWNER, args, &r->net.ns_fd, 1);
 	close(r->net.ns_fd);
 	r->net.ns_fd = -1;
 	return rc;
@@ -1012,20 +1052,7 @@ static int start_runtime(struct run *r)
 	const char *walargs[] = {"--wal-dir", r->waldir, NULL};
 	char lfd[16], tfd[16];
 	const char *toolargs[] = {"--listen-fd", lfd, "--token-fd", tfd, NULL};
-	int listener, tpipe[2], pass[2];
-
-	if (helper_start(r, H_WALWRITER, walargs, NULL, 0) < 0)
-		return -1;
-	if (ipc_url(url, sizeof(url), r->rundir, IPC_WALWRITER) < 0 ||
-	    ipc_dial_req(&r->wal, url, IPC_TIMEOUT_MS) < 0)
-		return -1;
-	r->wal_open = 1;
-	if (start_policyd(r) < 0 || start_spawner(r) < 0)
-		return -1;
-	if (ipc_url(url, sizeof(url), r->rundir, IPC_SPAWNER) < 0 ||
-	    ipc_dial_req(&r->spawner, url, IPC_TIMEOUT_MS) < 0)
-		return -1;
-	r->spawner_open = 1;
+	int listener, tpipe[2], pass[2], rc;
 
 	if ((listener = make_listener(r)) < 0) {
 		log_warn("cannot listen on 127.0.0.1");
@@ -1049,11 +1076,26 @@ static int start_runtime(struct run *r)
 		return -1;
 	}
 	close(tpipe[1]);
-	int rc = helper_start(r, H_TOOLSRV, toolargs, pass, 2);
+	/* All four side by side (each dials its peer when that one
+	 * listens), then every ready report: the helpers' start-up costs
+	 * overlap instead of adding up. */
+	rc = helper_launch(r, H_WALWRITER, walargs, NULL, 0) < 0 ||
+	             start_policyd(r) < 0 || start_spawner(r) < 0 ||
+	             helper_launch(r, H_TOOLSRV, toolargs, pass, 2) < 0
+	         ? -1
+	         : 0;
 	close(listener);
 	close(tpipe[0]);
-	if (rc < 0)
+	if (rc < 0 || helpers_await_ready(r) < 0)
 		return -1;
+	if (ipc_url(url, sizeof(url), r->rundir, IPC_WALWRITER) < 0 ||
+	    ipc_dial_req(&r->wal, url, IPC_TIMEOUT_MS) < 0)
+		return -1;
+	r->wal_open = 1;
+	if (ipc_url(url, sizeof(url), r->rundir, IPC_SPAWNER) < 0 ||
+	    ipc_dial_req(&r->spawner, url, IPC_TIMEOUT_MS) < 0)
+		return -1;
+	r->spawner_open = 1;
 	return wal_send_peers(r);
 }
 
@@ -1144,6 +1186,7 @@ static void cleanup(struct run *r)
 		nng_close(r->spawner);
 	r->spawner_open = 0;
 	helper_stop(&r->h[H_WALWRITER]);
+	log_debug("run: helpers stopped");
 	if (r->wal_open)
 		nng_close(r->wal);
 	r->wal_open = 0;
@@ -1152,6 +1195,7 @@ static void cleanup(struct run *r)
 		rmtree(r->rundir);
 	if (r->wal_temp && !r->o.keep && r->waldir[0])
 		rmtree(r->waldir);
+	log_debug("run: directories removed");
 	bundle_free(r->bundle);
 	r->bundle = NULL;
 	free(r->seccomp_json);
@@ -1193,14 +1237,17 @@ int run_main(int argc, char **argv)
 	sigset_t mask;
 	int status = 0, code, dead;
 
+	log_debug("run: start");
 	memset(&r, 0, sizeof(r));
 	memset(&fp, 0, sizeof(fp));
 	r.workload_pidfd = -1;
 	r.sigfd = -1;
 	r.logpipe[0] = r.logpipe[1] = -1;
 	r.net.listen_fd = r.net.ns_fd = -1;
-	for (int i = 0; i < H_COUNT; i++)
+	for (int i = 0; i < H_COUNT; i++) {
 		r.h[i].pidfd = -1;
+		r.h[i].ready_fd = -1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 
 	if (run_parse_flags(argc, argv, getenv("AUTONOMY_RUN_WAL_DIR"), &r.o,
@@ -1301,6 +1348,7 @@ int run_main(int argc, char **argv)
 
 	if (log_relay_start(&r) < 0)
 		fatal("cannot start the log relay");
+	log_debug("run: checks done, starting the helpers");
 	if (hex_token(r.token) < 0 || prepare_dirs(&r) < 0 ||
 	    start_runtime(&r) < 0) {
 		fprintf(stderr, "autonomy run: the runtime could not start; "
@@ -1325,6 +1373,7 @@ int run_main(int argc, char **argv)
 	                         "policy_digest",
 	                         r.bundle ? r.bundle->digest : "embedded",
 	                         NULL};
+	log_debug("run: helpers ready");
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {
 		fprintf(stderr, "autonomy run: cannot write run.start to the "
 		                "WAL; nothing was run\n");
@@ -1362,7 +1411,9 @@ int run_main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 
+	log_debug("run: recorded, spawning the workload");
 	r.workload = spawn_workload(&r, err, sizeof(err));
+	log_debug("run: workload started");
 	if (r.workload <= 0) {
 		code = r.workload == 0 ? EXIT_NOEXEC : EXIT_RUNTIME;
 		fprintf(stderr, "autonomy run: %s\n",
@@ -1382,6 +1433,7 @@ int run_main(int argc, char **argv)
 		fatal("pidfd_open(workload %d)", (int)r.workload);
 
 	dead = supervise(&r);
+	log_debug("run: workload or helper ended");
 	if (dead >= 0) {
 		/* Fail closed. */
 		char why[128], hbuf[16];
@@ -1420,12 +1472,15 @@ int run_main(int argc, char **argv)
 		snprintf(cbuf, sizeof(cbuf), "%d", code);
 		const char *kv[] = {"exit_status", cbuf, NULL};
 		stop_front(&r);
+		log_debug("run: toolsrv and policyd stopped");
 		if (wal_append(&r, "run.end", NULL, kv) < 0)
 			code = EXIT_RUNTIME;
 		wal_stats(&r, &fp);
+		log_debug("run: run.end recorded");
 	}
 	fill_footprint(&r, &fp, code);
 	cleanup(&r);
+	log_debug("run: cleaned up");
 	footprint_print(stderr, &fp);
 	return code;
 }

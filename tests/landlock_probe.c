@@ -12,6 +12,8 @@
  *   memfd_mfd_exec   memfd_create(MFD_EXEC): asks for an executable memfd
  *   memfd_chmod      fchmod(0755) of a plain memfd
  *   getpid           0 when the probe is pid 1 or 2 of its pid namespace
+ *   memfd_lower      write 0 to /proc/sys/vm/memfd_noexec (an attacker
+ *                    undoing the memfd backing)
  *   connect:PORT     TCP connect to 127.0.0.1:PORT
  *   connect_runtime  TCP connect to AUTONOMY_RUNTIME_URL's port
  *   read:PATH        open and read one byte
@@ -88,6 +90,18 @@ static int memfd_flags(unsigned flags, int chmod_it)
 	return rc;
 }
 
+static int rw_value(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY), rc = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, v, strlen(v)) < 0)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
 static int connect_port(long port)
 {
 	struct sockaddr_in sa;
@@ -144,6 +158,8 @@ static int probe(const char *name)
 		return memfd_flags(MFD_EXEC, 0);
 	if (strcmp(name, "memfd_chmod") == 0)
 		return memfd_flags(0, 1);
+	if (strcmp(name, "memfd_lower") == 0)
+		return rw_value("/proc/sys/vm/memfd_noexec", "0");
 	if (strcmp(name, "getpid") == 0)
 		return syscall(SYS_getpid) <= 2 ? 0 : ESRCH;
 	if (strncmp(name, "connect:", 8) == 0)

@@ -694,20 +694,25 @@ int main(int argc, char **argv)
 		fatalx("pthread_sigmask");
 	supervisor_pid = getppid();
 
+	log_debug("started");
 	if (wal_open(&wal, waldir, WAL_WRITE, err, sizeof(err)) < 0)
 		fatalx("WAL: %s", err);
+	log_debug("WAL open");
 	q.last_seq = wal_last_seq(wal);
 	/* OpenSSL reads its config and loads providers on first use: do
 	 * that now, while files may still be opened. */
 	if (warm_up_hash() < 0)
 		fatalx("SHA-256 unavailable");
+	log_debug("hash warm");
 	if (ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: socket path too long", rundir);
 	if (ipc_listen_rep(&sock, url) < 0)
 		exit(70);
 
+	log_debug("listening");
 	if (walwriter_confine() < 0)
 		fatalx("cannot confine");
+	log_debug("confined");
 
 	for (int i = 0; i < SLOTS; i++)
 		if ((rv = nng_ctx_open(&slots[i].ctx, sock)) != 0 ||
@@ -733,5 +738,8 @@ int main(int argc, char **argv)
 	 * and unlink is not ours to call (the supervisor removes rundir). */
 	pthread_join(committer, NULL);
 	wal_close(wal);
-	exit(0);
+	log_debug("WAL closed");
+	/* _exit: the WAL is closed and stderr is unbuffered; exit()'s
+	 * handlers would only tear down nng under its own threads. */
+	_exit(0);
 }

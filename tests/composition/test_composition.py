@@ -52,15 +52,14 @@ CONNECT_LIST = "192.0.2.10:443"
 # before the backing landed).
 MEMFD_BACKED = True
 
-# BUG (memfd_exec_bypass without --read-only-rootfs): the spawner sets
-# vm.memfd_noexec=2 from pid 1 of the workload's pid namespace, and the
-# workload lives in that same namespace; the kernel only floors the value
-# at the PARENT namespace's (0), so a workload holding CAP_SYS_ADMIN with
-# a writable /proc writes 0 back and runs its memfd. Only the read-only
-# root (which covers /proc) stops the write in the full run. Flip to False
-# once the value is set one pid namespace above the workload's: the
-# variant then asserts DENIED EACCES. README.md, "memfd_exec_bypass".
-MEMFD_SYSCTL_LOWERABLE = True
+# Fixed bug (memfd_exec_bypass without --read-only-rootfs): the spawner
+# used to set vm.memfd_noexec=2 in the workload's own pid namespace, where
+# a workload holding CAP_SYS_ADMIN with a writable /proc could write 0
+# back (the kernel floors the value at the PARENT namespace's only). It is
+# now set one pid namespace above the workload's; the workload still tries
+# the write (lower_memfd_noexec) and the variant asserts DENIED EACCES.
+# README.md, "memfd_exec_bypass".
+MEMFD_SYSCTL_LOWERABLE = False
 
 VECTORS = [
     ("execve_unlisted", "DENIED EPERM"),             # shim

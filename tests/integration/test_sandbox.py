@@ -284,6 +284,21 @@ class Mounts(TestCase):
         self.assertEqual(out["exec_in:/tmp"], "0")
         self.assertEqual(out["write_tmp"], "0")
 
+    def test_cwd_under_a_tmpfs_is_explained(self):
+        # run from a directory that --tmpfs hides: 127, and the message
+        # says why (the tmpfs starts empty) and what to do
+        cwd = os.path.join(self.tmpdir(), "work")
+        os.makedirs(cwd)
+        self.assertTrue(cwd.startswith("/tmp/"), cwd)
+        r = run(["run", "--tmpfs", "/tmp", "--", "true"], cwd=cwd)
+        self.assertEqual(r.returncode, 127, r.stderr)
+        self.assertIn("chdir %s: No such file or directory (it is under "
+                      "--tmpfs /tmp, which starts empty: run autonomy "
+                      "from another directory)" % cwd, r.stderr)
+        # the control: from / it runs
+        self.assertEqual(run(["run", "--tmpfs", "/tmp", "--", "true"],
+                             cwd="/").returncode, 0)
+
     def test_root_stays_writable_without_the_flag(self):
         # the control: a mount namespace (--tmpfs) without
         # --read-only-rootfs leaves the host's root writable

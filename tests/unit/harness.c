@@ -105,6 +105,8 @@ static void fake_wal_answer(struct fake_wal *fw, nng_msg *req)
 		env.body_case = AUTONOMY__ENVELOPE__BODY_ERROR;
 		env.error = &e;
 	} else if (batch) {
+		if (mode == FAKE_WAL_REFUSE_LAST)
+			acks[n - 1].refused = "not for this origin";
 		bat.n_acks = n;
 		bat.acks = ackp;
 		env.body_case = AUTONOMY__ENVELOPE__BODY_WAL_BATCH_ACK;

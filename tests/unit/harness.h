@@ -11,10 +11,12 @@
 #include "envelope.h"
 
 enum fake_wal_mode {
-	FAKE_WAL_ACK,    /* WalAck for every append */
-	FAKE_WAL_ERROR,  /* Error "disk on fire" */
-	FAKE_WAL_SILENT, /* receives and never answers */
-	FAKE_WAL_SLOW,   /* WalAck, each FAKE_WAL_SLOW_MS after the request */
+	FAKE_WAL_ACK,         /* WalAck for every append */
+	FAKE_WAL_ERROR,       /* Error "disk on fire" */
+	FAKE_WAL_REFUSE_LAST, /* a batch's last record refused, as walwriter
+	                       does for a kind its origin may not write */
+	FAKE_WAL_SILENT,      /* receives and never answers */
+	FAKE_WAL_SLOW, /* WalAck, each FAKE_WAL_SLOW_MS after the request */
 };
 #define FAKE_WAL_SLOW_MS 300
 

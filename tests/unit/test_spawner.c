@@ -287,6 +287,28 @@ static void test_wal_refusal_fails_closed(void **state)
 	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
 }
 
+/* The layer records go as one batch: one of them refused by walwriter
+ * (its origin may not write it) and nothing runs. */
+static void test_layer_record_refused_fails_closed(void **state)
+{
+	struct helper_fixture *f = *state;
+	char *argv[] = {"true", NULL};
+	Envelope *e;
+
+	fake_wal_set_mode(f->wal, FAKE_WAL_REFUSE_LAST);
+	e = spawn(f, argv, default_env, "/", 0);
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	if (strstr(e->error->message, "walwriter refused sandbox.layer: "
+	                              "not for this origin") == NULL)
+		fail_msg("%s", e->error->message);
+	envelope_free(e);
+	/* no workload.start: the workload was never started */
+	assert_int_equal(fake_wal_count_kind(f->wal, "workload.start", NULL),
+	                 0);
+	fake_wal_set_mode(f->wal, FAKE_WAL_ACK);
+	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
+}
+
 /* The spawner parses the sandbox settings itself: a profile or a cap
  * name the supervisor should have refused is refused again, before
  * anything is recorded or started. */
@@ -621,6 +643,7 @@ int main(int argc, char **argv)
 	    T(test_env_cwd_path),
 	    T(test_signals_and_group),
 	    T(test_wal_refusal_fails_closed),
+	    T(test_layer_record_refused_fails_closed),
 	    T(test_only_the_parent_may_spawn),
 	    T(test_spawner_reparses_settings),
 	    T(test_spawner_reparses_landlock),
