@@ -46,20 +46,11 @@ UNLISTED_LIB = LIBDIR + "/libz.so.1"   # what dlopen_unlisted tries
 CONNECT_LIST = "192.0.2.10:443"
 
 # memfd_exec_bypass: Landlock does not see a memfd (a kernel-internal
-# mount); the backing is the workload's own pid namespace with
-# vm.memfd_noexec=2 whenever the exec allow-list has its Landlock ruleset
-# (--no-landlock drops both). False asserts ALLOWED everywhere (the state
-# before the backing landed).
-MEMFD_BACKED = True
-
-# Fixed bug (memfd_exec_bypass without --read-only-rootfs): the spawner
-# used to set vm.memfd_noexec=2 in the workload's own pid namespace, where
-# a workload holding CAP_SYS_ADMIN with a writable /proc could write 0
-# back (the kernel floors the value at the PARENT namespace's only). It is
-# now set one pid namespace above the workload's; the workload still tries
-# the write (lower_memfd_noexec) and the variant asserts DENIED EACCES.
-# README.md, "memfd_exec_bypass".
-MEMFD_SYSCTL_LOWERABLE = False
+# mount); the backing is vm.memfd_noexec=2, set in a pid namespace above
+# the workload's whenever the exec allow-list has its Landlock ruleset
+# (--no-landlock drops both). The workload first tries to write the
+# sysctl back to 0 (with --lower-memfd-noexec), which once worked when
+# the value was set in its own namespace (README.md, memfd_exec_bypass).
 
 VECTORS = [
     ("execve_unlisted", "DENIED EPERM"),             # shim
@@ -107,8 +98,7 @@ def expected_stdout(changes, memfd_backed=True):
     memfd_backed: the run has the exec list's memfd backing."""
     lines = ["WORKLOAD_START"]
     for name, outcome in VECTORS:
-        if name == "memfd_exec_bypass" and not (MEMFD_BACKED and
-                                                memfd_backed):
+        if name == "memfd_exec_bypass" and not memfd_backed:
             outcome = "ALLOWED"
         outcome = changes.get(name, outcome)
         lines.append("VECTOR %s: %s" % (name, outcome))
@@ -242,7 +232,7 @@ class Composition(TestCase):
         # the layers in force were the ones asked for
         net = layers.get("net") or ("none" if shim else "host")
         want = ([("preload", None)] if shim else []) + [("net", net)]
-        if MEMFD_BACKED and landlock:
+        if landlock:
             want += [("pid", None), ("memfd_noexec", None)]
         want += [("mounts", None)]
         want += [("capabilities", None)] if layers.get("caps", True) else []
@@ -305,11 +295,10 @@ class Composition(TestCase):
 
     def test_without_read_only_rootfs(self):
         # the write lands in the host directory (check() reads it back);
-        # /proc is writable too, see MEMFD_SYSCTL_LOWERABLE
-        changes = {"root_write_rofs": "ALLOWED"}
-        if MEMFD_SYSCTL_LOWERABLE:
-            changes["memfd_exec_bypass"] = "ALLOWED"
-        self.check(changes, rofs=False)
+        # /proc is writable too: the workload's write of
+        # vm.memfd_noexec=0 fails (EINVAL: its parent namespace's 2 is
+        # the floor) and the memfd stays refused
+        self.check({"root_write_rofs": "ALLOWED"}, rofs=False)
 
     def test_without_read_only_rootfs_memfd_sysctl_untouched(self):
         # the same run without the workload's write of vm.memfd_noexec=0:
