@@ -23,7 +23,12 @@ void footprint_print(FILE *f, const struct footprint *fp)
 		fprintf(f, " %s=%d", fp->helper_names[i],
 		        (int)fp->helper_pids[i]);
 	fprintf(f, "\n");
-	fprintf(f, "  runtime URL  %s\n", fp->url[0] ? fp->url : "-");
+	fprintf(f, "  runtime URL  %s%s\n", fp->url[0] ? fp->url : "-",
+	        fp->url_in_netns ? " (inside the workload's network "
+	                           "namespace only)"
+	                         : "");
+	if (fp->sandbox != NULL && fp->sandbox[0] != '\0')
+		fprintf(f, "  sandbox      %s\n", fp->sandbox);
 	if (fp->policy_ref != NULL)
 		fprintf(f, "  policy       %s (%s)\n", fp->policy_ref,
 		        fp->policy_digest ? fp->policy_digest : "embedded");

@@ -17,6 +17,8 @@ struct footprint {
 	pid_t helper_pids[8];
 	int nhelpers;
 	const char *url;
+	int url_in_netns;          /* --net none: the URL answers only there */
+	const char *sandbox;       /* the workload's layers, one line */
 	const char *policy_ref;    /* the bundle decisions were made with */
 	const char *policy_digest; /* its sha256, NULL: embedded */
 	double wall_s;

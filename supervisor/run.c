@@ -82,6 +82,7 @@ struct run {
 	char url[64];
 	char token[65];
 	struct helper h[H_COUNT];
+	char sandbox_line[512]; /* for the footprint panel */
 	int wal_open, spawner_open;
 	nng_socket wal, spawner;
 	pid_t workload;
@@ -1207,6 +1208,43 @@ static void cleanup(struct run *r)
 	netns_close(&r->net);
 }
 
+/* The workload's layers as asked, one line for the footprint panel (the
+ * WAL's sandbox.layer records are the full account). */
+static void sandbox_line(const struct run *r, char *buf, size_t len)
+{
+	const struct run_opts *o = &r->o;
+	size_t n = 0;
+
+#define PUT(...)                                                               \
+	do {                                                                   \
+		if (n < len)                                                   \
+			n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);  \
+	} while (0)
+	buf[0] = '\0';
+	PUT("seccomp=%s", o->no_seccomp        ? "OFF"
+	                  : o->seccomp_profile ? o->seccomp_profile
+	                                       : "starter");
+	if (o->ncap_drop > 0)
+		PUT(" cap-drop=%d", o->ncap_drop);
+	PUT(" net=%s", r->net.mode == AUTONOMY__NET_MODE__NET_NONE ? "none"
+	               : r->net.mode == AUTONOMY__NET_MODE__NET_LANDLOCK_ONLY
+	                   ? "landlock-only"
+	                   : "host");
+	if (o->mounts.read_only_rootfs)
+		PUT(" rootfs=ro");
+	if (o->ntmpfs > 0 || o->nwritable > 0)
+		PUT(" tmpfs=%d writable=%d", o->ntmpfs, o->nwritable);
+	if (o->image != NULL)
+		PUT(" image=%s%s%.19s", o->image, r->image.oci ? "@" : "",
+		    r->image.oci ? r->image.digest : "");
+	if (o->ld_preload != NULL)
+		PUT(" preload=on exec-list=%d connect-list=%d",
+		    o->npreload_exec, o->npreload_connect);
+	if ((o->npreload_exec > 0 || o->npreload_connect > 0))
+		PUT(" landlock=%s", o->no_landlock ? "OFF" : "on");
+#undef PUT
+}
+
 static void fill_footprint(struct run *r, struct footprint *fp, int code)
 {
 	struct timespec t1;
@@ -1218,6 +1256,9 @@ static void fill_footprint(struct run *r, struct footprint *fp, int code)
 	fp->wal_kept = !r->wal_temp || r->o.keep;
 	fp->wal_pinned = !r->wal_temp;
 	fp->url = r->url;
+	fp->url_in_netns = r->net.mode == AUTONOMY__NET_MODE__NET_NONE;
+	sandbox_line(r, r->sandbox_line, sizeof(r->sandbox_line));
+	fp->sandbox = r->sandbox_line;
 	fp->wall_s = (double)(t1.tv_sec - r->t0.tv_sec) +
 	             (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
 	fp->exit_code = code;

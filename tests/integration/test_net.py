@@ -190,6 +190,17 @@ class NetNone(NetCase):
         decided = [x for x in inspect(d) if x["kind"] == "policy.allow"]
         self.assertEqual(len(decided), 1)
 
+    def test_footprint_says_where_the_url_answers(self):
+        r = run(["run", "--net", "none", "--", "true"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"runtime URL  http://127\.0\.0\.1:\d+ "
+                         r"\(inside the workload's network namespace only\)")
+        self.assertIn("sandbox      seccomp=starter net=none", r.stderr)
+        # the control: on the host's network, no such note
+        r = run(["run", "--", "true"])
+        self.assertRegex(r.stderr, r"runtime URL  http://127\.0\.0\.1:\d+\n")
+        self.assertIn("sandbox      seccomp=starter net=host\n", r.stderr)
+
     def test_opt_in_reduces_nothing_where_namespaces_work(self):
         # --allow-landlock-only only permits running without a namespace
         # the kernel refuses; here it is not refused, so --net none holds
