@@ -1,5 +1,6 @@
 #include "ipc.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -124,6 +125,24 @@ int ipc_url(char *url, size_t len, const char *rundir, const char *name)
 	return 0;
 }
 
+int ipc_make_dirs(const char *rundir)
+{
+	static const char *const dirs[] = {IPC_DIR_WALWRITER, IPC_DIR_POLICYD,
+	                                   IPC_DIR_SPAWNER};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", rundir,
+		                     dirs[i]) >= sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (mkdir(path, 0700) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int ipc_listen_rep(nng_socket *s, const char *url)
 {
 	int rv;
@@ -139,9 +158,9 @@ int ipc_listen_rep(nng_socket *s, const char *url)
 		nng_close(*s);
 		return -1;
 	}
-	/* The directory is 0700 already; the socket itself is owner-only
-	 * too so a later chmod of the directory cannot open it up. */
-	if (chmod(url + strlen("ipc://"), 0600) < 0)
+	/* Owner and group: the directory's group is the one peer that
+	 * dials this socket (its setgid bit gives the socket that group). */
+	if (chmod(url + strlen("ipc://"), 0660) < 0)
 		log_warn("chmod %s", url);
 	return 0;
 }

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attack.h"
+#include "confine.h"
 #include "envelope.h"
 #include "helper.h"
 #include "ipc.h"
@@ -561,6 +563,7 @@ static void dispatch(struct slot *s, int pid)
 	const char *origin = origin_of(pid);
 	int from_supervisor = origin && strcmp(origin, "supervisor") == 0;
 
+	attack_point(); /* test builds only: attack.h */
 	switch (env->body_case) {
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
 		serve_append(s, origin, pid, env->wal_append);
@@ -663,8 +666,8 @@ int main(int argc, char **argv)
 	static struct slot slots[SLOTS];
 	pthread_t committer;
 	const char *rundir = NULL, *waldir = NULL;
-	char url[256], err[512];
-	int ready_fd = -1, sig, rv;
+	char url[256], sockdir[256], err[512];
+	int ready_fd = -1, sig, rv, abi;
 	sigset_t stop;
 
 	helper_init("walwriter");
@@ -682,6 +685,7 @@ int main(int argc, char **argv)
 	}
 	if (rundir == NULL || waldir == NULL || ready_fd < 0)
 		usage();
+	attack_init(rundir);
 	if (fcntl(ready_fd, F_GETFD) < 0)
 		fatal("--ready-fd %d", ready_fd);
 
@@ -704,8 +708,14 @@ int main(int argc, char **argv)
 	if (warm_up_hash() < 0)
 		fatalx("SHA-256 unavailable");
 	log_debug("hash warm");
-	if (ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0)
+	if (ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0 ||
+	    (size_t)snprintf(sockdir, sizeof(sockdir), "%s/%s", rundir,
+	                     IPC_DIR_WALWRITER) >= sizeof(sockdir))
 		fatalx("--rundir %s: socket path too long", rundir);
+	/* Landlock before the first nng socket starts nng's threads: from
+	 * here on the WAL dir's files and our socket are all we can reach. */
+	if (confine_landlock(waldir, sockdir, &abi) < 0)
+		fatalx("cannot confine (Landlock)");
 	if (ipc_listen_rep(&sock, url) < 0)
 		exit(70);
 
@@ -722,6 +732,9 @@ int main(int argc, char **argv)
 	start_thread(&committer, committer_main, NULL);
 	for (int i = 0; i < SLOTS; i++)
 		nng_ctx_recv(slots[i].ctx, slots[i].aio);
+	/* Every thread we will have exists now. */
+	if (confine_no_more_threads() < 0)
+		fatalx("cannot confine (NPROC)");
 	helper_ready(ready_fd);
 	log_debug("serving %s, WAL %s at seq %llu", url, waldir,
 	          (unsigned long long)q.last_seq);
