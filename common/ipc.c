@@ -145,19 +145,26 @@ int ipc_make_dirs(const char *rundir)
 
 int ipc_listen_rep(nng_socket *s, const char *url)
 {
+	mode_t old;
 	int rv;
 
 	if ((rv = nng_rep0_open(s)) != 0) {
 		log_warnx("rep socket: %s", nng_strerror(rv));
 		return -1;
 	}
+	/* The socket is born 0660 (bind applies the umask): a dialer of
+	 * the group must not meet a moment of 0755 and give up (EACCES is
+	 * not retried). */
+	old = umask(0117);
 	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ,
 	                              ENVELOPE_MAX_BYTES)) != 0 ||
 	    (rv = nng_listen(*s, url, NULL, 0)) != 0) {
+		umask(old);
 		log_warnx("listen %s: %s", url, nng_strerror(rv));
 		nng_close(*s);
 		return -1;
 	}
+	umask(old);
 	/* Owner and group: the directory's group is the one peer that
 	 * dials this socket (its setgid bit gives the socket that group). */
 	if (chmod(url + strlen("ipc://"), 0660) < 0)

@@ -451,6 +451,31 @@ static void describe_status(int st, char *buf, size_t len)
 		snprintf(buf, len, "status 0x%x", st);
 }
 
+/* The run could not start: says which helpers died on the way and how
+ * (a seccomp kill is SIGSYS), waiting a moment for one that is dying. */
+static void report_dead_helpers(struct run *r)
+{
+	struct pollfd pfd[H_COUNT];
+	char why[128];
+	int n = 0;
+
+	for (int i = 0; i < H_COUNT; i++)
+		if (r->h[i].pid > 0 && !r->h[i].reaped)
+			pfd[n++] = (struct pollfd){r->h[i].pidfd, POLLIN, 0};
+	if (n == 0 || poll(pfd, (nfds_t)n, 200) <= 0)
+		return;
+	for (int i = 0, k = 0; i < H_COUNT; i++) {
+		if (r->h[i].pid <= 0 || r->h[i].reaped)
+			continue;
+		if (pfd[k++].revents == 0)
+			continue;
+		helper_collect(&r->h[i]);
+		describe_status(r->h[i].status, why, sizeof(why));
+		fprintf(stderr, "autonomy run: helper %s (pid %d) %s\n",
+		        helper_names[i], (int)r->h[i].pid, why);
+	}
+}
+
 /* ---- talking to walwriter and spawner -------------------------------- */
 
 static int wal_append(struct run *r, const char *kind, const char *tool,
@@ -1238,10 +1263,11 @@ static int start_spawner(struct run *r)
 static int start_runtime(struct run *r)
 {
 	char url[256];
-	const char *walargs[] = {"--wal-dir", r->waldir, NULL};
-	char lfd[16], tfd[16];
+	char lfd[16], tfd[16], wfd[16];
+	const char *walargs[] = {"--wal-dir", r->waldir, "--wal-dir-fd", wfd,
+	                         NULL};
 	const char *toolargs[] = {"--listen-fd", lfd, "--token-fd", tfd, NULL};
-	int listener, tpipe[2], pass[2], rc;
+	int listener, tpipe[2], pass[2], rc, walfd;
 
 	if ((listener = make_listener(r)) < 0) {
 		log_warn("cannot listen on 127.0.0.1");
@@ -1265,16 +1291,26 @@ static int start_runtime(struct run *r)
 		return -1;
 	}
 	close(tpipe[1]);
+	/* walwriter gets the WAL dir opened: under its own uid it may not
+	 * be allowed to walk the path to it (a --dir under /root). */
+	if ((walfd = open(r->waldir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_warn("WAL directory %s", r->waldir);
+		close(listener);
+		close(tpipe[0]);
+		return -1;
+	}
+	snprintf(wfd, sizeof(wfd), "%d", walfd);
 	/* All four side by side (each dials its peer when that one
 	 * listens), then every ready report: the helpers' start-up costs
 	 * overlap instead of adding up. */
-	rc = helper_launch(r, H_WALWRITER, walargs, NULL, 0) < 0 ||
+	rc = helper_launch(r, H_WALWRITER, walargs, &walfd, 1) < 0 ||
 	             start_policyd(r) < 0 || start_spawner(r) < 0 ||
 	             helper_launch(r, H_TOOLSRV, toolargs, pass, 2) < 0
 	         ? -1
 	         : 0;
 	close(listener);
 	close(tpipe[0]);
+	close(walfd);
 	if (rc < 0 || helpers_await_ready(r) < 0)
 		return -1;
 	if (ipc_url(url, sizeof(url), r->rundir, IPC_WALWRITER) < 0 ||
@@ -1289,6 +1325,42 @@ static int start_runtime(struct run *r)
 }
 
 /* ---- the run --------------------------------------------------------- */
+
+/* The workload by pidfd, never by number again. Its pid comes from the
+ * spawner, whose unreaped child it is (the spawner reaps it only on our
+ * WaitRequest), so the number cannot have been reused when we open it;
+ * should a compromised spawner have reaped it early, the check below
+ * refuses a process that is not the spawner's child: it was the
+ * spawner's child after the open, and alive (so still the process the
+ * pidfd names) after that. */
+static int workload_pidfd(struct run *r)
+{
+	char path[64], buf[512], *p;
+	int fd = pidfd_open(r->workload, 0), sfd;
+	long ppid = -1;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->workload);
+	if ((sfd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(sfd, buf, sizeof(buf) - 1);
+		close(sfd);
+		buf[n > 0 ? n : 0] = '\0';
+		/* "pid (comm) S ppid ...": comm may hold ')' */
+		if ((p = strrchr(buf, ')')) != NULL)
+			sscanf(p + 1, " %*c %ld", &ppid);
+	}
+	if (ppid != (long)r->h[H_SPAWNER].pid ||
+	    pidfd_send_signal(fd, 0, NULL, 0) < 0) {
+		log_warnx("workload pid %d is not the spawner's child",
+		          (int)r->workload);
+		close(fd);
+		errno = ESRCH;
+		return -1;
+	}
+	return fd;
+}
 
 /* Stops the workload: SIGTERM, then SIGKILL after the grace period. */
 static void stop_workload(struct run *r)
@@ -1550,6 +1622,7 @@ int run_main(int argc, char **argv)
 	log_debug("run: checks done, starting the helpers");
 	if (hex_token(r.token) < 0 || prepare_dirs(&r) < 0 ||
 	    start_runtime(&r) < 0) {
+		report_dead_helpers(&r);
 		fprintf(stderr, "autonomy run: the runtime could not start; "
 		                "nothing was run\n");
 		cleanup(&r);
@@ -1627,7 +1700,7 @@ int run_main(int argc, char **argv)
 		footprint_print(stderr, &fp);
 		return code;
 	}
-	r.workload_pidfd = pidfd_open(r.workload, 0);
+	r.workload_pidfd = workload_pidfd(&r);
 	if (r.workload_pidfd < 0)
 		fatal("pidfd_open(workload %d)", (int)r.workload);
 

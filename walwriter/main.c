@@ -118,7 +118,7 @@ static pid_t supervisor_pid;
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: walwriter --rundir DIR --wal-dir DIR "
-	                "--ready-fd N\n");
+	                "[--wal-dir-fd F] --ready-fd N\n");
 	exit(64);
 }
 
@@ -665,9 +665,9 @@ int main(int argc, char **argv)
 {
 	static struct slot slots[SLOTS];
 	pthread_t committer;
-	const char *rundir = NULL, *waldir = NULL;
+	const char *rundir = NULL, *waldir = NULL, *walpath;
 	char url[256], sockdir[256], err[512];
-	int ready_fd = -1, sig, rv, abi;
+	int ready_fd = -1, wal_fd = -1, sig, rv, abi;
 	sigset_t stop;
 
 	helper_init("walwriter");
@@ -680,6 +680,9 @@ int main(int argc, char **argv)
 			waldir = argv[++i];
 		else if (strcmp(argv[i], "--ready-fd") == 0)
 			ready_fd = helper_parse_fd(argv[++i]);
+		else if (strcmp(argv[i], "--wal-dir-fd") == 0 && wal_fd < 0 &&
+		         (wal_fd = helper_parse_fd(argv[i + 1])) >= 0)
+			i++;
 		else
 			usage();
 	}
@@ -699,8 +702,17 @@ int main(int argc, char **argv)
 	supervisor_pid = getppid();
 
 	log_debug("started");
-	if (wal_open(&wal, waldir, WAL_WRITE, err, sizeof(err)) < 0)
-		fatalx("WAL: %s", err);
+	/* --wal-dir-fd: the supervisor opened the directory for us; under
+	 * our own uid its path may not be ours to walk. */
+	walpath = waldir;
+	if (wal_fd >= 0) {
+		if (fchdir(wal_fd) < 0)
+			fatal("--wal-dir-fd %d (%s)", wal_fd, waldir);
+		close(wal_fd);
+		walpath = ".";
+	}
+	if (wal_open(&wal, walpath, WAL_WRITE, err, sizeof(err)) < 0)
+		fatalx("WAL %s: %s", waldir, err);
 	log_debug("WAL open");
 	q.last_seq = wal_last_seq(wal);
 	/* OpenSSL reads its config and loads providers on first use: do
@@ -714,7 +726,7 @@ int main(int argc, char **argv)
 		fatalx("--rundir %s: socket path too long", rundir);
 	/* Landlock before the first nng socket starts nng's threads: from
 	 * here on the WAL dir's files and our socket are all we can reach. */
-	if (confine_landlock(waldir, sockdir, &abi) < 0)
+	if (confine_landlock(walpath, sockdir, &abi) < 0)
 		fatalx("cannot confine (Landlock)");
 	if (ipc_listen_rep(&sock, url) < 0)
 		exit(70);
