@@ -1327,39 +1327,15 @@ static int start_runtime(struct run *r)
 /* ---- the run --------------------------------------------------------- */
 
 /* The workload by pidfd, never by number again. Its pid comes from the
- * spawner, whose unreaped child it is (the spawner reaps it only on our
- * WaitRequest), so the number cannot have been reused when we open it;
- * should a compromised spawner have reaped it early, the check below
- * refuses a process that is not the spawner's child: it was the
- * spawner's child after the open, and alive (so still the process the
- * pidfd names) after that. */
+ * spawner, whose unreaped child it is: the spawner reaps it only on our
+ * WaitRequest, sent once this pidfd is readable, so the number cannot
+ * have been reused when we open it. (A compromised spawner could reap it
+ * early; it is root and could signal any process itself, so no check
+ * here would take anything from it. /proc cannot check it either: our
+ * /proc may be another pid namespace's.) */
 static int workload_pidfd(struct run *r)
 {
-	char path[64], buf[512], *p;
-	int fd = pidfd_open(r->workload, 0), sfd;
-	long ppid = -1;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)r->workload);
-	if ((sfd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(sfd, buf, sizeof(buf) - 1);
-		close(sfd);
-		buf[n > 0 ? n : 0] = '\0';
-		/* "pid (comm) S ppid ...": comm may hold ')' */
-		if ((p = strrchr(buf, ')')) != NULL)
-			sscanf(p + 1, " %*c %ld", &ppid);
-	}
-	if (ppid != (long)r->h[H_SPAWNER].pid ||
-	    pidfd_send_signal(fd, 0, NULL, 0) < 0) {
-		log_warnx("workload pid %d is not the spawner's child",
-		          (int)r->workload);
-		close(fd);
-		errno = ESRCH;
-		return -1;
-	}
-	return fd;
+	return pidfd_open(r->workload, 0);
 }
 
 /* Stops the workload: SIGTERM, then SIGKILL after the grace period. */
