@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: toolsrv_only PATH/TO/toolsrv\n");
 		return 2;
 	}
-	if (mkdtemp(dir) == NULL ||
+	if (mkdtemp(dir) == NULL || ipc_make_dirs(dir) < 0 ||
 	    ipc_url(url, sizeof(url), dir, IPC_POLICYD) < 0 ||
 	    ipc_listen_rep(&rep, url) < 0)
 		return 1;

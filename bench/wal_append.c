@@ -120,7 +120,8 @@ static int round_trip(const char *walwriter, const char *base, int n,
 	pid_t pid;
 
 	snprintf(rundir, sizeof(rundir), "%s/wal_bench.XXXXXX", base);
-	if (a == NULL || t == NULL || mkdtemp(rundir) == NULL) {
+	if (a == NULL || t == NULL || mkdtemp(rundir) == NULL ||
+	    ipc_make_dirs(rundir) < 0) {
 		perror("set-up");
 		return -1;
 	}

@@ -1,5 +1,6 @@
 #include "ipc.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -124,24 +125,49 @@ int ipc_url(char *url, size_t len, const char *rundir, const char *name)
 	return 0;
 }
 
+int ipc_make_dirs(const char *rundir)
+{
+	static const char *const dirs[] = {IPC_DIR_WALWRITER, IPC_DIR_POLICYD,
+	                                   IPC_DIR_SPAWNER};
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", rundir,
+		                     dirs[i]) >= sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (mkdir(path, 0700) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int ipc_listen_rep(nng_socket *s, const char *url)
 {
+	mode_t old;
 	int rv;
 
 	if ((rv = nng_rep0_open(s)) != 0) {
 		log_warnx("rep socket: %s", nng_strerror(rv));
 		return -1;
 	}
+	/* The socket is born 0660 (bind applies the umask): a dialer of
+	 * the group must not meet a moment of 0755 and give up (EACCES is
+	 * not retried). */
+	old = umask(0117);
 	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ,
 	                              ENVELOPE_MAX_BYTES)) != 0 ||
 	    (rv = nng_listen(*s, url, NULL, 0)) != 0) {
+		umask(old);
 		log_warnx("listen %s: %s", url, nng_strerror(rv));
 		nng_close(*s);
 		return -1;
 	}
-	/* The directory is 0700 already; the socket itself is owner-only
-	 * too so a later chmod of the directory cannot open it up. */
-	if (chmod(url + strlen("ipc://"), 0600) < 0)
+	umask(old);
+	/* Owner and group: the directory's group is the one peer that
+	 * dials this socket (its setgid bit gives the socket that group). */
+	if (chmod(url + strlen("ipc://"), 0660) < 0)
 		log_warn("chmod %s", url);
 	return 0;
 }

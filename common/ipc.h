@@ -10,16 +10,26 @@
 
 #include "envelope.h"
 
-/* Socket file names inside the runtime directory. */
-#define IPC_POLICYD "policyd.sock"
-#define IPC_WALWRITER "walwriter.sock"
-#define IPC_SPAWNER "spawner.sock"
+/* Each listener's socket sits in a directory of its own inside the
+ * runtime directory, so the directory's owner and group say who may
+ * connect (docs/confinement.md "Who can reach which socket"): the
+ * supervisor makes them before any helper starts. */
+#define IPC_DIR_POLICYD "policyd"
+#define IPC_DIR_WALWRITER "walwriter"
+#define IPC_DIR_SPAWNER "spawner"
+#define IPC_POLICYD IPC_DIR_POLICYD "/policyd.sock"
+#define IPC_WALWRITER IPC_DIR_WALWRITER "/walwriter.sock"
+#define IPC_SPAWNER IPC_DIR_SPAWNER "/spawner.sock"
 
 /* Writes "ipc://<rundir>/<name>" into url. -1 if it does not fit (the
  * sun_path limit is 108 bytes). */
 int ipc_url(char *url, size_t len, const char *rundir, const char *name);
 
-/* A rep socket listening on url; the socket file is made 0600. */
+/* Makes rundir's socket directories (IPC_DIR_*), 0700. -1 with errno. */
+int ipc_make_dirs(const char *rundir);
+
+/* A rep socket listening on url; the socket file is made 0660 (its
+ * directory's group may connect, nobody else: see IPC_DIR_*). */
 int ipc_listen_rep(nng_socket *s, const char *url);
 
 /* A req socket dialing url (retrying in the background if the listener

@@ -24,8 +24,10 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "envelope.h"
+#include "attack.h"
 #include "bundle.h"
+#include "confine.h"
+#include "envelope.h"
 #include "helper.h"
 #include "ipc.h"
 #include "log.h"
@@ -497,6 +499,7 @@ static void serve(struct slot *s, int pid)
 	size_t n;
 	char err[256];
 
+	attack_point(); /* test builds only: attack.h */
 	if (s->req->body_case == AUTONOMY__ENVELOPE__BODY_TOOL_REQUEST) {
 		s->n = 1;
 		s->pending = 1;
@@ -691,15 +694,18 @@ int main(int argc, char **argv)
 {
 	static struct slot slots[POLICYD_SLOTS];
 	const char *rundir = NULL;
-	char url[128], walurl[128];
+	char url[128], walurl[128], sockdir[128];
 	nng_socket rep, walsock;
 	sigset_t stop;
-	int ready_fd = -1, bundle_fd = -1, rv, sig;
+	int ready_fd = -1, bundle_fd = -1, rv, sig, abi;
 
 	helper_init("policyd");
 	parse_args(argc, argv, &rundir, &ready_fd, &bundle_fd);
+	attack_init(rundir);
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0 ||
-	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
+	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0 ||
+	    (size_t)snprintf(sockdir, sizeof(sockdir), "%s/%s", rundir,
+	                     IPC_DIR_POLICYD) >= sizeof(sockdir))
 		fatalx("--rundir %s: path too long for a socket", rundir);
 
 	/* Every thread (nng's too) inherits this mask; only the main
@@ -712,6 +718,10 @@ int main(int argc, char **argv)
 
 	warm_up();
 	policies = bundle_fd >= 0 ? bundle_from_fd(bundle_fd) : policy_demo();
+	/* Landlock before the first nng socket starts nng's threads: no
+	 * file at all from here on, only our own socket to make. */
+	if (confine_landlock(NULL, sockdir, &abi) < 0)
+		fatalx("cannot confine policyd (Landlock)");
 	if (ipc_listen_rep(&rep, url) < 0)
 		fatalx("cannot listen on %s", url);
 	if (ipc_dial_req(&walsock, walurl, POLICYD_WAL_TIMEOUT_MS) < 0)
@@ -732,6 +742,9 @@ int main(int argc, char **argv)
 		fatalx("cannot confine policyd");
 	for (int i = 0; i < POLICYD_SLOTS; i++)
 		nng_ctx_recv(slots[i].ctx, slots[i].aio);
+	/* Every thread we will have exists now. */
+	if (confine_no_more_threads() < 0)
+		fatalx("cannot confine policyd (NPROC)");
 
 	helper_ready(ready_fd);
 	log_debug("serving on %s", url);

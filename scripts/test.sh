@@ -10,6 +10,14 @@ echo "== release build: unit + integration tests"
 bash scripts/build.sh
 meson test -C build --print-errorlogs --num-processes 2
 
+echo "== test-hooks build: the helpers' confinement from inside (docs/confinement.md)"
+# The attack table needs the test-only hooks, which the release build
+# above must not have (its integration-confine checks that).
+[ -f build-hooks/build.ninja ] ||
+  meson setup build-hooks -Dtest_hooks=true >/dev/null
+ninja -C build-hooks
+meson test -C build-hooks --print-errorlogs integration-confine
+
 echo "== Cedar: harness self-test, differential test, integration tests"
 # The reference is npm @cedar-policy/cedar-wasm (tests/cedar/package.json).
 bash tests/cedar/setup.sh

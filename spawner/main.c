@@ -20,9 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "attack.h"
 #include "envelope.h"
 #include "capdrop.h"
 #include "helper.h"
@@ -53,6 +55,8 @@ struct spawner {
 	pid_t workload;        /* spawned and not yet reaped, or 0 */
 	int netns_fd;          /* --netns-fd: the workload's network namespace,
 	                          or -1 */
+	int host_netns_fd;     /* the host's, which the workload joins back
+	                          (we live in an empty one), or -1 */
 };
 
 /* What the child reports on the exec pipe when it cannot exec. */
@@ -161,6 +165,21 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	child_fail(errfd, STAGE_EXEC, 0, 0);
 }
 
+/* SIGKILL to a child of ours not yet reaped (so its pid cannot have been
+ * reused yet), through a pidfd like every other signal of the run. */
+static void kill_child(pid_t pid)
+{
+	int fd = pidfd_open(pid, 0);
+
+	if (fd < 0) {
+		log_warn("pidfd_open(%d)", (int)pid);
+		return;
+	}
+	if (pidfd_send_signal(fd, SIGKILL, NULL, 0) < 0)
+		log_warn("pidfd_send_signal(%d)", (int)pid);
+	close(fd);
+}
+
 static void reap(pid_t pid)
 {
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -266,7 +285,7 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 	if (go[0] >= 0) {
 		close(go[0]);
 		if (set_group(req, pid, go[1], err, errlen) < 0) {
-			kill(pid, SIGKILL);
+			kill_child(pid);
 			close(pfd[0]);
 			reap(pid);
 			pid = -1;
@@ -281,7 +300,7 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 	if (n == 0)
 		goto out;
 	if (n != (ssize_t)sizeof(f)) {
-		kill(pid, SIGKILL);
+		kill_child(pid);
 		snprintf(err, errlen, "cannot execute %.256s: lost its report",
 		         argv[0]);
 	} else if (f.stage == STAGE_EXEC) {
@@ -702,7 +721,8 @@ static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
 	}
 	/* Parse, compile and record before fork; the child only
 	 * applies. */
-	if (netjoin_prepare(req, sp->netns_fd, &net, err, sizeof(err)) < 0 ||
+	if (netjoin_prepare(req, sp->netns_fd, sp->host_netns_fd, &net, err,
+	                    sizeof(err)) < 0 ||
 	    layers_prepare(req, &layers, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		ipc_reply_error(sp->rep, err);
@@ -724,7 +744,7 @@ static void serve_spawn(struct spawner *sp, const Autonomy__SpawnRequest *req)
 	/* Not recorded, not running: fail closed. */
 	if (record_start(sp, req, pid, err, sizeof(err)) < 0) {
 		log_warnx("%s; stopping workload %d", err, (int)pid);
-		kill(pid, SIGKILL);
+		kill_child(pid);
 		reap(pid);
 		ipc_reply_error(sp->rep, err);
 		return;
@@ -782,6 +802,7 @@ static noreturn void serve(struct spawner *sp)
 			ipc_reply_error(sp->rep, err);
 			continue;
 		}
+		attack_point(); /* test builds only: attack.h */
 		/* Only the supervisor, our parent, may spawn: not a
 		 * compromised toolsrv that found the socket. */
 		if (pid <= 1 || pid != getppid()) {
@@ -847,7 +868,7 @@ static void parse_args(int argc, char **argv, const char **rundir,
 
 int main(int argc, char **argv)
 {
-	struct spawner sp = {.netns_fd = -1};
+	struct spawner sp = {.netns_fd = -1, .host_netns_fd = -1};
 	const char *rundir = NULL;
 	char url[128], walurl[128];
 	nng_socket rep, wal;
@@ -855,11 +876,15 @@ int main(int argc, char **argv)
 
 	helper_init("spawner");
 	parse_args(argc, argv, &rundir, &ready_fd, &sp.netns_fd);
+	attack_init(rundir);
 	if (ipc_url(url, sizeof(url), rundir, IPC_SPAWNER) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
 		fatalx("--rundir %s: path too long for a socket", rundir);
 	/* waitpid() needs children to stay until reaped. */
 	signal(SIGCHLD, SIG_DFL);
+	/* No network for us, before nng starts a thread (a namespace is
+	 * per thread): the workload joins the host's back (netjoin.h). */
+	sp.host_netns_fd = netjoin_isolate_self();
 
 	if (ipc_listen_rep(&rep, url) < 0)
 		fatalx("cannot listen on %s", url);

@@ -43,8 +43,26 @@ int netjoin_check_fd(const char *arg, char *err, size_t errlen)
 	return fd;
 }
 
+int netjoin_isolate_self(void)
+{
+	int host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (host < 0) {
+		log_warn("cannot open our network namespace; staying in it");
+		return -1;
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		log_debug("unshare(CLONE_NEWNET): %s: the spawner stays on "
+		          "the host's network",
+		          strerror(errno));
+		close(host);
+		return -1;
+	}
+	return host;
+}
+
 int netjoin_prepare(const Autonomy__SpawnRequest *req, int netns_fd,
-                    struct net_layer *n, char *err, size_t errlen)
+                    int host_fd, struct net_layer *n, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -64,6 +82,7 @@ int netjoin_prepare(const Autonomy__SpawnRequest *req, int netns_fd,
 			    "network namespace for --net none; not "
 			    "starting the workload",
 			    n->source);
+		n->fd = host_fd;
 		return 0;
 	}
 	if (netns_fd < 0)
@@ -115,7 +134,7 @@ void netjoin_attrs(const struct net_layer *n, const char **kv)
 
 int netjoin_apply(const struct net_layer *n)
 {
-	if (n->mode != AUTONOMY__NET_MODE__NET_NONE)
+	if (n->fd < 0)
 		return 0;
 	return setns(n->fd, CLONE_NEWNET);
 }

@@ -14,8 +14,9 @@
 
 struct net_layer {
 	int mode;            /* AUTONOMY__NET_MODE__NET_* */
-	int fd;              /* NET_NONE: the namespace to join (not owned);
-	                        -1 otherwise */
+	int fd;              /* the namespace to join (not owned): NET_NONE's,
+	                        else the host's when the spawner left it; -1:
+	                        stay in the spawner's */
 	char netns[40];      /* NET_NONE: "net:[INODE]", for the WAL */
 	const char *source;  /* the request's net_source */
 	const char *refused; /* NET_LANDLOCK_ONLY: the request's net_refused */
@@ -26,10 +27,21 @@ struct net_layer {
  * The fd, or -1 with why in err. */
 int netjoin_check_fd(const char *arg, char *err, size_t errlen);
 
+/* The spawner's own network (issue 6): an empty namespace of its own (no
+ * interface up, no route), so nothing the spawner itself does reaches a
+ * network. Called before nng starts any thread (a network namespace is
+ * per thread, and threads inherit it). Returns the host's namespace,
+ * which every workload joins back unless it has --net none's, or -1
+ * where the kernel refuses a namespace (not root; a container's
+ * seccomp): the spawner then stays on the host's network, as said in
+ * the debug log and docs/confinement.md. Its ipc sockets are pathname
+ * unix sockets, which work across network namespaces. */
+int netjoin_isolate_self(void);
+
 /* The request's network mode against the spawner's namespace (netns_fd,
- * -1 if none). -1 with why in err. */
+ * -1 if none); host_fd is netjoin_isolate_self()'s. -1 with why in err. */
 int netjoin_prepare(const Autonomy__SpawnRequest *req, int netns_fd,
-                    struct net_layer *n, char *err, size_t errlen);
+                    int host_fd, struct net_layer *n, char *err, size_t errlen);
 
 /* The layer's sandbox.layer attributes into kv (key, value, ...,
  * NULL); kv has room for NETJOIN_ATTRS pairs and the NULL. */
@@ -37,7 +49,8 @@ int netjoin_prepare(const Autonomy__SpawnRequest *req, int netns_fd,
 void netjoin_attrs(const struct net_layer *n, const char **kv);
 
 /* In the child between fork and exec, before its other layers:
- * setns(CLONE_NEWNET) for NET_NONE. System calls only. -1 with errno. */
+ * setns(CLONE_NEWNET) into n->fd (NET_NONE's namespace, or the host's).
+ * System calls only. -1 with errno. */
 int netjoin_apply(const struct net_layer *n);
 
 #endif

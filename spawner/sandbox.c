@@ -56,8 +56,9 @@
  * here, because the workload would inherit FSIZE 0 and a low NOFILE; the
  * workload sandbox sets its own. Network: the spawner never opens a socket but
  * its AF_UNIX ipc, yet it cannot forbid socket() for itself without forbidding
- * it for the workload; --net none (netjoin.c) confines the workload, and
- * the spawner's own lack of network use is by construction (main.c). */
+ * it for the workload; so it lives in an empty network namespace of its own
+ * and the workload joins the host's (or --net none's) back
+ * (netjoin_isolate_self, docs/confinement.md). */
 #include "sandbox.h"
 
 #include <errno.h>

@@ -22,7 +22,8 @@ const char run_usage[] =
     "                    PATH[,PATH...]]... [--preload-connect-allowlist\n"
     "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
     "                    B]] [--no-landlock] [--net none|host]\n"
-    "                    [--allow-landlock-only] [--] CMD [ARGS...]\n"
+    "                    [--allow-landlock-only] [--helper-uid-base N|none]\n"
+    "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -95,6 +96,12 @@ const char run_usage[] =
     "               network namespace (nested in a container), run on the\n"
     "               host's network with the other layers: prints a\n"
     "               WARNING, recorded in the WAL. Without it, refused\n"
+    "  --helper-uid-base N|none  when run as root: helpers walwriter,\n"
+    "               policyd and toolsrv run as uids (and gids) N, N+1 and\n"
+    "               N+3; N+4 is the run directory's group; the spawner\n"
+    "               stays root (docs/confinement.md). Default 64200.\n"
+    "               Ids the system knows (passwd, group) are refused.\n"
+    "               none: they keep our uid\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -115,6 +122,7 @@ static const char *const valued_flags[] = {"--dir",
                                            "--preload-connect-allowlist",
                                            "--dlopen-allowlist-from-bundle",
                                            "--net",
+                                           "--helper-uid-base",
                                            NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
@@ -184,6 +192,8 @@ static const char *flag_need(const char *flag)
 		return "a bundle (a directory, a .tar or name:version)";
 	if (strcmp(flag, "--net") == 0)
 		return "none or host";
+	if (strcmp(flag, "--helper-uid-base") == 0)
+		return "a uid or none";
 	return "a directory";
 }
 
@@ -368,12 +378,39 @@ static int check_net(struct run_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* "none", or a number N such that N..N+RUN_HELPER_IDS-1 are ordinary
+ * ids below nobody (65534), so they also exist in a user namespace that
+ * maps 65536 ids. */
+static int parse_uid_base(const char *val, struct run_opts *o, char *err,
+                          size_t errlen)
+{
+	char *end;
+	unsigned long v;
+
+	if (strcmp(val, "none") == 0) {
+		o->helper_uid_base = RUN_HELPER_UIDS_NONE;
+		return 0;
+	}
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno != 0 || *end != '\0' || val[0] < '0' || val[0] > '9' ||
+	    v < 1 || v + RUN_HELPER_IDS > 65534)
+		return errorf(err, errlen,
+		              "--helper-uid-base %s: give a number from 1 to "
+		              "%d (the helpers get it and the next %d ids), or "
+		              "none",
+		              val, 65534 - RUN_HELPER_IDS, RUN_HELPER_IDS - 1);
+	o->helper_uid_base = (long)v;
+	return 0;
+}
+
 int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
                     struct run_opts *o, char *err, size_t errlen)
 {
 	int i;
 
 	memset(o, 0, sizeof(*o));
+	o->helper_uid_base = RUN_HELPER_UIDS_DEFAULT;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *flag, *val;
 
@@ -458,6 +495,9 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 				o->dlopen_bundle = val;
 			} else if (strcmp(flag, "--net") == 0) {
 				o->net_flag = val;
+			} else if (strcmp(flag, "--helper-uid-base") == 0) {
+				if (parse_uid_base(val, o, err, errlen) < 0)
+					return -1;
 			} else {
 				o->cache_dir = val;
 			}

@@ -17,6 +17,13 @@
 
 enum { RUN_NET_HOST, RUN_NET_NONE };
 
+/* --helper-uid-base: as root, helper i (run.c's H_* order: walwriter,
+ * policyd, spawner, toolsrv) runs as uid and gid base+i, except the
+ * spawner, which stays root; base+4 is the run directory's group. */
+#define RUN_HELPER_IDS 5
+#define RUN_HELPER_UIDS_DEFAULT 64200
+#define RUN_HELPER_UIDS_NONE (-1L)
+
 struct run_opts {
 	const char *wal_dir;   /* pinned WAL dir, or NULL for a temp dir */
 	int wal_dir_from_env;  /* pinned by AUTONOMY_RUN_WAL_DIR */
@@ -75,6 +82,8 @@ struct run_opts {
 	const char *net_flag;
 	const char *net_source;
 	int allow_landlock_only; /* --allow-landlock-only */
+	long helper_uid_base;    /* --helper-uid-base, or RUN_HELPER_UIDS_NONE;
+	                            used only when we run as root */
 };
 
 /* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").

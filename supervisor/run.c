@@ -10,11 +10,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +99,17 @@ struct run {
 	int logpipe[2];
 	pthread_t logthread;
 	int logthread_on;
+	/* As root with --helper-uid-base (the default): the ids each helper
+	 * runs as (the spawner stays root) and the run directory's group
+	 * (docs/confinement.md). uids_on 0: the helpers keep our uid. */
+	int uids_on;
+	uid_t huid[H_COUNT];
+	gid_t run_gid;
+	/* The WAL dir is lent to walwriter's uid for the run: its owner,
+	 * given back at the end. */
+	int wal_lent;
+	uid_t wal_uid;
+	gid_t wal_gid;
 };
 
 /* ---- small pieces ---------------------------------------------------- */
@@ -189,8 +203,48 @@ static void log_relay_stop(struct run *r)
 /* ---- helpers: start, wait for ready, stop ---------------------------- */
 
 static const char *const passed_env[] = {
-    "AUTONOMY_DEBUG", "AUTONOMY_SECCOMP_TRAP", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-    "LSAN_OPTIONS"};
+    "AUTONOMY_DEBUG",
+    "AUTONOMY_SECCOMP_TRAP",
+    "ASAN_OPTIONS",
+    "UBSAN_OPTIONS",
+    "LSAN_OPTIONS",
+#ifdef AUTONOMY_TEST_HOOKS
+    /* test builds only: common/attack.h, confine_seccomp_load() */
+    "AUTONOMY_TEST_ATTACK",
+    "AUTONOMY_TEST_NO_SECCOMP",
+#endif
+};
+
+/* In the child between fork and exec (one thread: raw system calls):
+ * the helper's own uid and gid, the run directory's group as its only
+ * supplementary group, and an empty capability bounding set (dropped
+ * while we still hold CAP_SETPCAP: as that uid it could not). -1 with
+ * the step that failed in *step. */
+static int child_become(uid_t uid, gid_t gid, gid_t run_gid, const char **step)
+{
+	for (int c = 0; c <= 63; c++)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
+			*step = "drop the capability bounding set";
+			return -1;
+		}
+	*step = "setgroups";
+	if (syscall(SYS_setgroups, 1, &run_gid) < 0)
+		return -1;
+	*step = "setresgid";
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+		return -1;
+	*step = "setresuid";
+	if (syscall(SYS_setresuid, uid, uid, uid) < 0)
+		return -1;
+	return 0;
+}
+
+static void child_say(const char *a, const char *b, const char *c)
+{
+	(void)!write(STDERR_FILENO, a, strlen(a));
+	(void)!write(STDERR_FILENO, b, strlen(b));
+	(void)!write(STDERR_FILENO, c, strlen(c));
+}
 
 static int helper_launch(struct run *r, int idx, const char *const *extra,
                          const int *pass, int npass)
@@ -200,7 +254,9 @@ static int helper_launch(struct run *r, int idx, const char *const *extra,
 	char *envp[8];
 	char envbuf[8][512];
 	int ready[2], argc = 0, envc = 0;
-	pid_t pid;
+	pid_t pid, parent = getpid();
+	const char *step = NULL;
+	int become = r->uids_on && idx != H_SPAWNER;
 
 	if (helper_path(helper_names[idx], path, sizeof(path)) < 0) {
 		log_warnx("cannot find the %s helper beside this binary "
@@ -258,7 +314,19 @@ static int helper_launch(struct run *r, int idx, const char *const *extra,
 		/* Own process group: the terminal's Ctrl-C is for the
 		 * workload and us, not the helpers; we stop them in order. */
 		setpgid(0, 0);
+		if (become && child_become(r->huid[idx], r->huid[idx],
+		                           r->run_gid, &step) < 0) {
+			child_say("autonomy run: cannot start ",
+			          helper_names[idx], " under its own uid (");
+			child_say(step, ": ", strerrorname_np(errno));
+			child_say("); see --helper-uid-base", "\n", "");
+			_exit(126);
+		}
+		/* After the uid change, which clears it; and the parent
+		 * may have gone before it was set. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
 		if (idx != H_SPAWNER && r->logpipe[1] >= 0)
 			dup2(r->logpipe[1], STDERR_FILENO);
 		fcntl(ready[1], F_SETFD, 0);
@@ -382,6 +450,31 @@ static void describe_status(int st, char *buf, size_t len)
 		         strsignal(WTERMSIG(st)));
 	else
 		snprintf(buf, len, "status 0x%x", st);
+}
+
+/* The run could not start: says which helpers died on the way and how
+ * (a seccomp kill is SIGSYS), waiting a moment for one that is dying. */
+static void report_dead_helpers(struct run *r)
+{
+	struct pollfd pfd[H_COUNT];
+	char why[128];
+	int n = 0;
+
+	for (int i = 0; i < H_COUNT; i++)
+		if (r->h[i].pid > 0 && !r->h[i].reaped)
+			pfd[n++] = (struct pollfd){r->h[i].pidfd, POLLIN, 0};
+	if (n == 0 || poll(pfd, (nfds_t)n, 200) <= 0)
+		return;
+	for (int i = 0, k = 0; i < H_COUNT; i++) {
+		if (r->h[i].pid <= 0 || r->h[i].reaped)
+			continue;
+		if (pfd[k++].revents == 0)
+			continue;
+		helper_collect(&r->h[i]);
+		describe_status(r->h[i].status, why, sizeof(why));
+		fprintf(stderr, "autonomy run: helper %s (pid %d) %s\n",
+		        helper_names[i], (int)r->h[i].pid, why);
+	}
 }
 
 /* ---- talking to walwriter and spawner -------------------------------- */
@@ -935,6 +1028,122 @@ static int make_listener(struct run *r)
 	return fd;
 }
 
+/* As root (unless --helper-uid-base none): the helpers' ids, which the
+ * system must not know (a uid shared with someone else's processes could
+ * signal or trace ours, or be signalled). -1 with a message in err. */
+static int helper_ids_check(struct run *r, char *err, size_t errlen)
+{
+	long base = r->o.helper_uid_base;
+
+	if (geteuid() != 0 || base == RUN_HELPER_UIDS_NONE)
+		return 0;
+	for (long i = 0; i < RUN_HELPER_IDS; i++) {
+		struct passwd *pw = getpwuid((uid_t)(base + i));
+		struct group *gr = getgrgid((gid_t)(base + i));
+		if (pw != NULL || gr != NULL)
+			return errorf(err, errlen,
+			              "--helper-uid-base %ld: id %ld is %s %s "
+			              "on this system (the helpers need ids of "
+			              "their own): give another base, or none",
+			              base, base + i, pw ? "user" : "group",
+			              pw ? pw->pw_name : gr->gr_name);
+	}
+	r->uids_on = 1;
+	for (int i = 0; i < H_COUNT; i++)
+		r->huid[i] = i == H_SPAWNER ? 0 : (uid_t)(base + i);
+	r->run_gid = (gid_t)(base + H_COUNT);
+	return 0;
+}
+
+/* Who can reach which socket, by the directories' owners and modes
+ * (each listener's socket dir is setgid, so its 0660 socket gets the
+ * dir's group):
+ *   rundir            root:run     0710  every helper may enter
+ *   rundir/walwriter  W:P          2750  walwriter listens, policyd dials
+ *   rundir/policyd    P:T          2750  policyd listens, toolsrv dials
+ *   rundir/spawner    root:root    0700  the spawner (root) listens, we dial
+ * The supervisor and the spawner are root (CAP_DAC_OVERRIDE) and reach
+ * walwriter's; toolsrv reaches nothing but policyd's. */
+static int share_rundir(struct run *r)
+{
+	static const struct {
+		const char *dir;
+		int owner, group;
+	} rule[] = {{IPC_DIR_WALWRITER, H_WALWRITER, H_POLICYD},
+	            {IPC_DIR_POLICYD, H_POLICYD, H_TOOLSRV}};
+	char path[PATH_MAX];
+
+	if (chown(r->rundir, 0, r->run_gid) < 0 || chmod(r->rundir, 0710) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", r->rundir,
+		                     rule[i].dir) >= sizeof(path) ||
+		    chown(path, r->huid[rule[i].owner],
+		          r->huid[rule[i].group]) < 0 ||
+		    chmod(path, 02750) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The WAL dir and its LMDB files (if any: walwriter makes them) become
+ * walwriter's for the run; wal_give_back() returns them. Never follows
+ * a symlink. */
+static const char *const wal_files[] = {"data.mdb", "lock.mdb"};
+
+static int wal_chown(int dfd, uid_t uid, gid_t gid)
+{
+	if (fchown(dfd, uid, gid) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(wal_files) / sizeof(wal_files[0]); i++)
+		if (fchownat(dfd, wal_files[i], uid, gid, AT_SYMLINK_NOFOLLOW) <
+		        0 &&
+		    errno != ENOENT)
+			return -1;
+	return 0;
+}
+
+static int wal_lend(struct run *r)
+{
+	struct stat st;
+	int dfd =
+	    open(r->waldir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd < 0 || fstat(dfd, &st) < 0) {
+		log_warn("WAL directory %s", r->waldir);
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	r->wal_uid = st.st_uid;
+	r->wal_gid = st.st_gid;
+	r->wal_lent = 1;
+	if (wal_chown(dfd, r->huid[H_WALWRITER], r->huid[H_WALWRITER]) < 0) {
+		log_warn("WAL directory %s: cannot lend it to walwriter's uid "
+		         "%u",
+		         r->waldir, (unsigned)r->huid[H_WALWRITER]);
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return 0;
+}
+
+static void wal_give_back(struct run *r)
+{
+	int dfd;
+
+	if (!r->wal_lent)
+		return;
+	r->wal_lent = 0;
+	dfd = open(r->waldir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || wal_chown(dfd, r->wal_uid, r->wal_gid) < 0)
+		log_warn("WAL directory %s: cannot give it back to uid %u",
+		         r->waldir, (unsigned)r->wal_uid);
+	if (dfd >= 0)
+		close(dfd);
+}
+
 static int prepare_dirs(struct run *r)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -948,6 +1157,11 @@ static int prepare_dirs(struct run *r)
 	if (mkdtemp(r->rundir) == NULL) {
 		log_warn("cannot create the runtime directory in %s", tmp);
 		r->rundir[0] = '\0';
+		return -1;
+	}
+	if (ipc_make_dirs(r->rundir) < 0 ||
+	    (r->uids_on && share_rundir(r) < 0)) {
+		log_warn("cannot prepare the runtime directory %s", r->rundir);
 		return -1;
 	}
 	if (r->o.wal_dir != NULL) {
@@ -966,7 +1180,7 @@ static int prepare_dirs(struct run *r)
 			log_warn("%s %s", src, r->o.wal_dir);
 			return -1;
 		}
-		return 0;
+		return r->uids_on ? wal_lend(r) : 0;
 	}
 	snprintf(r->waldir, sizeof(r->waldir), "%s/autonomy-wal.XXXXXX", tmp);
 	if (mkdtemp(r->waldir) == NULL) {
@@ -975,7 +1189,7 @@ static int prepare_dirs(struct run *r)
 		return -1;
 	}
 	r->wal_temp = 1;
-	return 0;
+	return r->uids_on ? wal_lend(r) : 0;
 }
 
 /* The bundle for policyd, as bytes in a sealed memfd: policyd opens no
@@ -1050,10 +1264,11 @@ static int start_spawner(struct run *r)
 static int start_runtime(struct run *r)
 {
 	char url[256];
-	const char *walargs[] = {"--wal-dir", r->waldir, NULL};
-	char lfd[16], tfd[16];
+	char lfd[16], tfd[16], wfd[16];
+	const char *walargs[] = {"--wal-dir", r->waldir, "--wal-dir-fd", wfd,
+	                         NULL};
 	const char *toolargs[] = {"--listen-fd", lfd, "--token-fd", tfd, NULL};
-	int listener, tpipe[2], pass[2], rc;
+	int listener, tpipe[2], pass[2], rc, walfd;
 
 	if ((listener = make_listener(r)) < 0) {
 		log_warn("cannot listen on 127.0.0.1");
@@ -1077,16 +1292,26 @@ static int start_runtime(struct run *r)
 		return -1;
 	}
 	close(tpipe[1]);
+	/* walwriter gets the WAL dir opened: under its own uid it may not
+	 * be allowed to walk the path to it (a --dir under /root). */
+	if ((walfd = open(r->waldir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_warn("WAL directory %s", r->waldir);
+		close(listener);
+		close(tpipe[0]);
+		return -1;
+	}
+	snprintf(wfd, sizeof(wfd), "%d", walfd);
 	/* All four side by side (each dials its peer when that one
 	 * listens), then every ready report: the helpers' start-up costs
 	 * overlap instead of adding up. */
-	rc = helper_launch(r, H_WALWRITER, walargs, NULL, 0) < 0 ||
+	rc = helper_launch(r, H_WALWRITER, walargs, &walfd, 1) < 0 ||
 	             start_policyd(r) < 0 || start_spawner(r) < 0 ||
 	             helper_launch(r, H_TOOLSRV, toolargs, pass, 2) < 0
 	         ? -1
 	         : 0;
 	close(listener);
 	close(tpipe[0]);
+	close(walfd);
 	if (rc < 0 || helpers_await_ready(r) < 0)
 		return -1;
 	if (ipc_url(url, sizeof(url), r->rundir, IPC_WALWRITER) < 0 ||
@@ -1101,6 +1326,18 @@ static int start_runtime(struct run *r)
 }
 
 /* ---- the run --------------------------------------------------------- */
+
+/* The workload by pidfd, never by number again. Its pid comes from the
+ * spawner, whose unreaped child it is: the spawner reaps it only on our
+ * WaitRequest, sent once this pidfd is readable, so the number cannot
+ * have been reused when we open it. (A compromised spawner could reap it
+ * early; it is root and could signal any process itself, so no check
+ * here would take anything from it. /proc cannot check it either: our
+ * /proc may be another pid namespace's.) */
+static int workload_pidfd(struct run *r)
+{
+	return pidfd_open(r->workload, 0);
+}
 
 /* Stops the workload: SIGTERM, then SIGKILL after the grace period. */
 static void stop_workload(struct run *r)
@@ -1188,6 +1425,7 @@ static void cleanup(struct run *r)
 	r->spawner_open = 0;
 	helper_stop(&r->h[H_WALWRITER]);
 	log_debug("run: helpers stopped");
+	wal_give_back(r);
 	if (r->wal_open)
 		nng_close(r->wal);
 	r->wal_open = 0;
@@ -1351,6 +1589,15 @@ int run_main(int argc, char **argv)
 		free(r.preload_connect);
 		return EXIT_USAGE;
 	}
+	if (helper_ids_check(&r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		bundle_free(r.bundle);
+		free(r.seccomp_json);
+		free(r.preload_exec);
+		free(r.preload_connect);
+		return EXIT_USAGE;
+	}
 	/* Last of the checks: it makes the namespace (no side effect
 	 * outside this process) or finds the kernel refuses one. */
 	if (netns_prepare(&r.o, &r.net, err, sizeof(err)) < 0) {
@@ -1392,6 +1639,7 @@ int run_main(int argc, char **argv)
 	log_debug("run: checks done, starting the helpers");
 	if (hex_token(r.token) < 0 || prepare_dirs(&r) < 0 ||
 	    start_runtime(&r) < 0) {
+		report_dead_helpers(&r);
 		fprintf(stderr, "autonomy run: the runtime could not start; "
 		                "nothing was run\n");
 		cleanup(&r);
@@ -1469,7 +1717,7 @@ int run_main(int argc, char **argv)
 		footprint_print(stderr, &fp);
 		return code;
 	}
-	r.workload_pidfd = pidfd_open(r.workload, 0);
+	r.workload_pidfd = workload_pidfd(&r);
 	if (r.workload_pidfd < 0)
 		fatal("pidfd_open(workload %d)", (int)r.workload);
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack.h"
 #include "ipc.h"
 #include "pclient.h"
 #include "log.h"
@@ -178,6 +179,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 	(void)version;
 	memset(&reply, 0, sizeof(reply));
+	attack_point(); /* test builds only: attack.h */
 	if (u == NULL) {
 		/* Headers only so far: route, authenticate and size-check
 		 * before accepting a single body byte. */

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attack.h"
+#include "confine.h"
 #include "helper.h"
 #include "ipc.h"
 #include "log.h"
@@ -87,7 +89,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0}};
 	static struct toolsrv ts;
 	const char *rundir = NULL;
-	int listen_fd = -1, token_fd = -1, ready_fd = -1, c, sig;
+	int listen_fd = -1, token_fd = -1, ready_fd = -1, c, sig, abi;
 	char url[256];
 	sigset_t stop;
 
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
 	if (optind != argc || rundir == NULL || listen_fd < 0 || token_fd < 0 ||
 	    ready_fd < 0)
 		usage();
+	attack_init(rundir);
 
 	ts.token.len = read_token(token_fd);
 	ts.token.value = token_buf;
@@ -145,6 +148,10 @@ int main(int argc, char **argv)
 	/* libmicrohttpd's Date header goes through gmtime_r, which loads
 	 * /etc/localtime on first use: load it now too. */
 	tzset();
+	/* Landlock before the first nng socket starts nng's threads: no
+	 * file, no TCP bind or connect from here on. */
+	if (confine_landlock(NULL, NULL, &abi) < 0)
+		fatalx("cannot confine toolsrv (Landlock)");
 
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0)
 		fatalx("--rundir %s: socket path too long", rundir);
@@ -160,6 +167,9 @@ int main(int argc, char **argv)
 		fatalx("cannot confine toolsrv");
 	if (http_start(&ts, listen_fd) < 0)
 		fatalx("cannot serve HTTP");
+	/* MHD's thread was the last one we will have. */
+	if (confine_no_more_threads() < 0)
+		fatalx("cannot confine toolsrv (NPROC)");
 	helper_ready(ready_fd);
 	log_debug("serving");
 

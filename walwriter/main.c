@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attack.h"
+#include "confine.h"
 #include "envelope.h"
 #include "helper.h"
 #include "ipc.h"
@@ -116,7 +118,7 @@ static pid_t supervisor_pid;
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: walwriter --rundir DIR --wal-dir DIR "
-	                "--ready-fd N\n");
+	                "[--wal-dir-fd F] --ready-fd N\n");
 	exit(64);
 }
 
@@ -561,6 +563,7 @@ static void dispatch(struct slot *s, int pid)
 	const char *origin = origin_of(pid);
 	int from_supervisor = origin && strcmp(origin, "supervisor") == 0;
 
+	attack_point(); /* test builds only: attack.h */
 	switch (env->body_case) {
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
 		serve_append(s, origin, pid, env->wal_append);
@@ -662,9 +665,9 @@ int main(int argc, char **argv)
 {
 	static struct slot slots[SLOTS];
 	pthread_t committer;
-	const char *rundir = NULL, *waldir = NULL;
-	char url[256], err[512];
-	int ready_fd = -1, sig, rv;
+	const char *rundir = NULL, *waldir = NULL, *walpath;
+	char url[256], sockdir[256], err[512];
+	int ready_fd = -1, wal_fd = -1, sig, rv, abi;
 	sigset_t stop;
 
 	helper_init("walwriter");
@@ -677,11 +680,15 @@ int main(int argc, char **argv)
 			waldir = argv[++i];
 		else if (strcmp(argv[i], "--ready-fd") == 0)
 			ready_fd = helper_parse_fd(argv[++i]);
+		else if (strcmp(argv[i], "--wal-dir-fd") == 0 && wal_fd < 0 &&
+		         (wal_fd = helper_parse_fd(argv[i + 1])) >= 0)
+			i++;
 		else
 			usage();
 	}
 	if (rundir == NULL || waldir == NULL || ready_fd < 0)
 		usage();
+	attack_init(rundir);
 	if (fcntl(ready_fd, F_GETFD) < 0)
 		fatal("--ready-fd %d", ready_fd);
 
@@ -695,8 +702,17 @@ int main(int argc, char **argv)
 	supervisor_pid = getppid();
 
 	log_debug("started");
-	if (wal_open(&wal, waldir, WAL_WRITE, err, sizeof(err)) < 0)
-		fatalx("WAL: %s", err);
+	/* --wal-dir-fd: the supervisor opened the directory for us; under
+	 * our own uid its path may not be ours to walk. */
+	walpath = waldir;
+	if (wal_fd >= 0) {
+		if (fchdir(wal_fd) < 0)
+			fatal("--wal-dir-fd %d (%s)", wal_fd, waldir);
+		close(wal_fd);
+		walpath = ".";
+	}
+	if (wal_open(&wal, walpath, WAL_WRITE, err, sizeof(err)) < 0)
+		fatalx("WAL %s: %s", waldir, err);
 	log_debug("WAL open");
 	q.last_seq = wal_last_seq(wal);
 	/* OpenSSL reads its config and loads providers on first use: do
@@ -704,8 +720,14 @@ int main(int argc, char **argv)
 	if (warm_up_hash() < 0)
 		fatalx("SHA-256 unavailable");
 	log_debug("hash warm");
-	if (ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0)
+	if (ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0 ||
+	    (size_t)snprintf(sockdir, sizeof(sockdir), "%s/%s", rundir,
+	                     IPC_DIR_WALWRITER) >= sizeof(sockdir))
 		fatalx("--rundir %s: socket path too long", rundir);
+	/* Landlock before the first nng socket starts nng's threads: from
+	 * here on the WAL dir's files and our socket are all we can reach. */
+	if (confine_landlock(walpath, sockdir, &abi) < 0)
+		fatalx("cannot confine (Landlock)");
 	if (ipc_listen_rep(&sock, url) < 0)
 		exit(70);
 
@@ -722,6 +744,9 @@ int main(int argc, char **argv)
 	start_thread(&committer, committer_main, NULL);
 	for (int i = 0; i < SLOTS; i++)
 		nng_ctx_recv(slots[i].ctx, slots[i].aio);
+	/* Every thread we will have exists now. */
+	if (confine_no_more_threads() < 0)
+		fatalx("cannot confine (NPROC)");
 	helper_ready(ready_fd);
 	log_debug("serving %s, WAL %s at seq %llu", url, waldir,
 	          (unsigned long long)q.last_seq);

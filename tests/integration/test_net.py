@@ -67,9 +67,12 @@ def http(method, path, body=None):
                                           separators=(",", ":")))
 
 def setns_host():
-    # the spawner, our parent, stays on the host's network
+    # the supervisor, our grandparent, stays on the host's network (the
+    # spawner, our parent, lives in an empty namespace of its own)
     libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open("/proc/%d/ns/net" % os.getppid(), os.O_RDONLY)
+    with open("/proc/%d/stat" % os.getppid()) as f:
+        sup = int(f.read().rsplit(")", 1)[1].split()[1])
+    fd = os.open("/proc/%d/ns/net" % sup, os.O_RDONLY)
     try:
         if libc.setns(fd, 0x40000000) != 0:
             e = ctypes.get_errno()

@@ -270,7 +270,9 @@ char *harness_rundir(void)
 	char tmpl[] = "/tmp/autonomy-test-XXXXXX";
 	char *d = mkdtemp(tmpl);
 
-	return d ? strdup(d) : NULL;
+	if (d == NULL || ipc_make_dirs(d) < 0)
+		return NULL;
+	return strdup(d);
 }
 
 void harness_rmdir(char *dir)
@@ -287,7 +289,8 @@ void harness_rmdir(char *dir)
 			    strcmp(e->d_name, "..") == 0)
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
+			if (unlink(path) < 0 && errno == EISDIR)
+				harness_rmdir(strdup(path)); /* a socket dir */
 		}
 		closedir(d);
 	}

@@ -561,6 +561,35 @@ static void flags_net(void **state)
 	    buf, "autonomy run --net none --allow-landlock-only -- sh");
 }
 
+/* --helper-uid-base: 64200 by default, a base whose ids stay below
+ * nobody, or none. */
+static void flags_helper_uid_base(void **state)
+{
+	char *def[] = {"run", "true", NULL};
+	char *high[] = {"run", "--helper-uid-base", "70000", "true", NULL};
+	char *low[] = {"run", "--helper-uid-base=1000", "true", NULL};
+	char *none[] = {"run", "--helper-uid-base", "none", "true", NULL};
+	char *bad[][4] = {{"run", "--helper-uid-base=0", "true", NULL},
+	                  {"run", "--helper-uid-base=65530", "true", NULL},
+	                  {"run", "--helper-uid-base=-5", "true", NULL},
+	                  {"run", "--helper-uid-base=12x", "true", NULL}};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(2, def, NULL, &o, err), 0);
+	assert_int_equal(o.helper_uid_base, RUN_HELPER_UIDS_DEFAULT);
+	assert_int_equal(parse(4, high, NULL, &o, err), -1); /* > 65534 */
+	assert_int_equal(parse(3, low, NULL, &o, err), 0);
+	assert_int_equal(o.helper_uid_base, 1000);
+	assert_int_equal(parse(4, none, NULL, &o, err), 0);
+	assert_int_equal(o.helper_uid_base, RUN_HELPER_UIDS_NONE);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(3, bad[i], NULL, &o, err), -1);
+		assert_non_null(strstr(err, "--helper-uid-base"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -581,6 +610,7 @@ int main(void)
 	    cmocka_unit_test(flags_ld_preload_misplaced_and_cache_dir),
 	    cmocka_unit_test(flags_no_landlock),
 	    cmocka_unit_test(flags_net),
+	    cmocka_unit_test(flags_helper_uid_base),
 	};
 	return cmocka_run_group_tests(tests, shim_setup, shim_teardown);
 }

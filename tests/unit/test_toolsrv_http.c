@@ -358,7 +358,7 @@ static int start_all(void **state)
 		fprintf(stderr, "TOOLSRV not set\n");
 		return -1;
 	}
-	if (mkdtemp(tmpdir) == NULL)
+	if (mkdtemp(tmpdir) == NULL || ipc_make_dirs(tmpdir) < 0)
 		return -1;
 	if (ipc_url(url, sizeof(url), tmpdir, IPC_POLICYD) < 0 ||
 	    ipc_listen_rep(&rep, url) < 0)
@@ -423,8 +423,14 @@ static int stop_all(void **state)
 		waitpid(toolsrv_pid, &st, 0);
 	}
 	policyd_stop();
-	snprintf(path, sizeof(path), "%s/policyd.sock", tmpdir);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, IPC_POLICYD);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, IPC_DIR_POLICYD);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, IPC_DIR_WALWRITER);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, IPC_DIR_SPAWNER);
+	rmdir(path);
 	snprintf(path, sizeof(path), "%s/toolsrv.log", tmpdir);
 	unlink(path);
 	rmdir(tmpdir);

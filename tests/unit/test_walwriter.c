@@ -43,6 +43,10 @@ static pid_t start_walwriter(struct fixture *f, const char *fail_at_seq)
 	char fdbuf[16], c;
 	struct pollfd pfd;
 
+	/* A socket left by an earlier walwriter: walwriter's Landlock
+	 * ruleset lets it make its socket, not remove one (a run's rundir
+	 * is always new). */
+	unlink(f->url + strlen("ipc://"));
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -95,6 +99,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	strcpy(f->rundir, "/tmp/test_walwriter.XXXXXX");
 	assert_non_null(mkdtemp(f->rundir));
+	assert_int_equal(ipc_make_dirs(f->rundir), 0);
 	snprintf(f->waldir, sizeof(f->waldir), "%s/wal", f->rundir);
 	assert_int_equal(mkdir(f->waldir, 0700), 0);
 	assert_int_equal(
@@ -120,6 +125,12 @@ static int teardown(void **state)
 	rmdir(f->waldir);
 	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_WALWRITER);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_DIR_WALWRITER);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_DIR_POLICYD);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_DIR_SPAWNER);
+	rmdir(path);
 	rmdir(f->rundir);
 	free(f);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

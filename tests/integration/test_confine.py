@@ -1,0 +1,381 @@
+"""The helpers' own confinement: the reviewer's table (docs/confinement.md).
+
+Each row is attacker code run from INSIDE the real, confined helper, at the
+point where it handles untrusted input (common/attack.h: test builds only,
+AUTONOMY_TEST_ATTACK=HELPER:ACT,...), with the exact answer asserted: an
+errno, or the helper killed by SIGSYS (seccomp's KILL_PROCESS) and the run
+failing closed. Every row has a positive control: the same helper, in the
+same run, still does its job.
+
+The Backstop class turns seccomp off (AUTONOMY_TEST_NO_SECCOMP=1, test
+builds only) to show what the other layers stop on their own: Landlock,
+the helper's own uid (the run directory's modes), NPROC 0.
+
+On a release build (-Dtest_hooks=false, the normal suite) the hooks must
+not exist: ReleaseBuild checks the binaries' bytes and that a run ignores
+both variables. Identity (uids, capabilities, no_new_privs, seccomp, the
+run directory's modes, the spawner's network namespace) needs no hook and
+runs on every build."""
+import os
+import stat
+import sys
+import unittest
+
+from harness import AUTONOMY, Runtime, TestCase, inspect, run
+
+BUILD = os.path.dirname(os.path.dirname(os.path.abspath(AUTONOMY)))
+HELPERS = ["walwriter", "policyd", "spawner", "toolsrv"]
+BINARIES = [AUTONOMY] + [os.path.join(BUILD, h, h) for h in HELPERS]
+HOOK_STRINGS = [b"AUTONOMY_TEST_ATTACK", b"AUTONOMY_TEST_NO_SECCOMP",
+                b"attack %s", b"TEST HOOK"]
+UID_BASE = 64200
+UIDS = {"walwriter": UID_BASE, "policyd": UID_BASE + 1, "spawner": 0,
+        "toolsrv": UID_BASE + 3}
+SIGSYS = 31
+# TEST-NET-1 (RFC 5737): never routed; the connect is non-blocking anyway
+FAR = "192.0.2.1:80"
+
+# The workload: one tool call, its HTTP status on stdout.
+CALL = r"""
+import json, os, urllib.request, urllib.error
+req = urllib.request.Request(
+    os.environ["AUTONOMY_RUNTIME_URL"] + "/v1/tool",
+    data=json.dumps({"kind": "tool.echo", "params": {"x": 1}}).encode(),
+    headers={"Authorization": "Bearer " + os.environ["AUTONOMY_RUNTIME_TOKEN"],
+             "Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(req, timeout=20) as r:
+        print("CALL %d" % r.status)
+except urllib.error.HTTPError as e:
+    print("CALL %d" % e.code)
+except Exception as e:
+    print("CALL none %r" % e)
+"""
+
+
+def binary_has_hooks():
+    with open(AUTONOMY, "rb") as f:
+        return b"AUTONOMY_TEST_ATTACK" in f.read()
+
+
+def hooks_build():
+    """meson says which build this is; run by hand, the binary says."""
+    v = os.environ.get("AUTONOMY_TEST_HOOKS_BUILD")
+    return v == "1" if v is not None else binary_has_hooks()
+
+
+def landlock_abi():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    v = libc.syscall(444, None, 0, 1)  # landlock_create_ruleset VERSION
+    return v if v > 0 else 0
+
+
+def proc_status(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+class Attack:
+    """One `autonomy run --dir WAL -- python3 -c CALL` with the acts."""
+
+    def __init__(self, case, helper, acts, no_seccomp=False, wal=None):
+        self.wal = wal or os.path.join(case.tmpdir(), "wal")
+        env = {"AUTONOMY_TEST_ATTACK": helper + ":" + ",".join(acts)}
+        if no_seccomp:
+            env["AUTONOMY_TEST_NO_SECCOMP"] = "1"
+        r = run(["run", "--dir", self.wal, "--", sys.executable, "-c",
+                 CALL], env=env)
+        self.code, self.stdout, self.stderr = r.returncode, r.stdout, r.stderr
+        self.results, self.tried = {}, []
+        tag = "autonomy[%s]: attack " % helper
+        for line in self.stderr.splitlines():
+            if not line.startswith(tag):
+                continue
+            rest = line[len(tag):]
+            if rest.endswith(": trying"):
+                self.tried.append(rest[:-len(": trying")])
+            elif " = " in rest:
+                act, _, res = rest.rpartition(" = ")
+                self.results[act] = res
+        self.call = next((l for l in self.stdout.splitlines()
+                          if l.startswith("CALL")), None)
+
+    def killed_by_seccomp(self, helper):
+        return ("helper %s (pid" % helper in self.stderr and
+                "killed by signal %d" % SIGSYS in self.stderr)
+
+
+@unittest.skipUnless(hooks_build(), "needs a -Dtest_hooks=true build "
+                     "(AUTONOMY_BIN=build-hooks/supervisor/autonomy)")
+class Table(TestCase):
+    """Seccomp, Landlock, uids and rlimits all on: what a reviewer gets."""
+
+    def refused(self, helper, expect):
+        a = Attack(self, helper, list(expect))
+        self.assertEqual(a.results, expect, a.stderr)
+        # the positive control, same run, same process: it still works
+        self.assertEqual(a.call, "CALL 200", a.stderr)
+        self.assertEqual(a.code, 0, a.stderr)
+        return a
+
+    def killed(self, helper, act):
+        a = Attack(self, helper, [act])
+        self.assertEqual(a.tried, [act], a.stderr)
+        self.assertNotIn(act, a.results, a.stderr)  # never came back
+        self.assertTrue(a.killed_by_seccomp(helper), a.stderr)
+        self.assertEqual(a.code, 70, a.stderr)  # fail closed
+        self.assertNotEqual(a.call, "CALL 200", a.stderr)
+        return a
+
+    # toolsrv: open any file for writing, open the WAL dir, execve, fork,
+    # connect to a non-loopback address, connect to walwriter's or the
+    # spawner's socket, ptrace
+    def test_toolsrv_refused(self):
+        wal = os.path.join(self.tmpdir(), "some-wal")
+        os.mkdir(wal)
+        x = os.path.join(self.tmpdir(), "x")
+        self.refused("toolsrv", {
+            "openw=" + x: "EACCES",
+            "openr=" + wal: "EACCES",
+            "unix=@/walwriter/walwriter.sock": "EPERM",
+            "unix=@/spawner/spawner.sock": "EPERM",
+        })
+        self.assertFalse(os.path.exists(x))
+
+    def test_toolsrv_exec(self):
+        self.killed("toolsrv", "exec=/bin/true")
+
+    def test_toolsrv_fork(self):
+        self.killed("toolsrv", "fork")
+
+    def test_toolsrv_connect_out(self):
+        self.killed("toolsrv", "connect=" + FAR)
+
+    def test_toolsrv_ptrace(self):
+        self.killed("toolsrv", "ptrace")
+
+    # policyd: execve, fork, open files after load, any network
+    def test_policyd_refused(self):
+        a = self.refused("policyd", {
+            "openr=/etc/passwd": "EACCES",
+            "openw=" + os.path.join(self.tmpdir(), "x"): "EACCES",
+            "unix=@/spawner/spawner.sock": "EACCES",
+        })
+        # control: it decided, and the decision is in the WAL
+        self.assertEqual(len(inspect(a.wal, "--kind", "policy.allow")), 1)
+
+    def test_policyd_exec(self):
+        self.killed("policyd", "exec=/bin/true")
+
+    def test_policyd_fork(self):
+        self.killed("policyd", "fork")
+
+    def test_policyd_network(self):
+        self.killed("policyd", "connect=" + FAR)
+        self.killed("policyd", "udp=" + FAR)
+
+    # walwriter: execve, any network, open any path outside the WAL dir
+    def test_walwriter_refused(self):
+        a = self.refused("walwriter", {
+            "openr=/etc/passwd": "EACCES",
+            "openw=" + os.path.join(self.tmpdir(), "x"): "EACCES",
+            "openr=@/policyd": "EACCES",
+        })
+        # control: it wrote the run, and the chain verifies
+        v = run(["wal", "verify", "--dir", a.wal])
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        self.assertTrue(inspect(a.wal, "--kind", "run.end"))
+
+    def test_walwriter_exec(self):
+        self.killed("walwriter", "exec=/bin/true")
+
+    def test_walwriter_network(self):
+        self.killed("walwriter", "connect=" + FAR)
+        self.killed("walwriter", "udp=" + FAR)
+
+    # spawner: any network (its own empty network namespace)
+    @unittest.skipUnless(os.geteuid() == 0, "the namespace needs root")
+    def test_spawner_network(self):
+        a = self.refused("spawner", {
+            "connect=" + FAR: "ENETUNREACH",
+            "connect=127.0.0.1:22": "ENETUNREACH",
+            "udp=" + FAR: "ENETUNREACH",
+        })
+        # control: the workload it spawned made its call (CALL 200, above)
+        self.assertTrue(inspect(a.wal, "--kind", "workload.start"))
+
+
+@unittest.skipUnless(hooks_build(), "needs a -Dtest_hooks=true build")
+@unittest.skipUnless(os.geteuid() == 0, "own uids need root")
+class Backstop(TestCase):
+    """Seccomp off (test hook): each act is still refused, by the layer
+    named in docs/confinement.md's Backstop column."""
+
+    def setUp(self):
+        self.abi = landlock_abi()
+        if self.abi < 4:
+            self.skipTest("needs Landlock ABI >= 4 (TCP rules); have %d"
+                          % self.abi)
+
+    def backstop(self, helper, expect, wal=None):
+        a = Attack(self, helper, list(expect), no_seccomp=True, wal=wal)
+        self.assertIn("TEST HOOK: seccomp filter not loaded", a.stderr)
+        self.assertEqual(a.results, expect, a.stderr)
+        self.assertEqual(a.call, "CALL 200", a.stderr)
+        self.assertEqual(a.code, 0, a.stderr)
+        return a
+
+    def test_toolsrv(self):
+        wal = os.path.join(self.tmpdir(), "some-wal")
+        os.mkdir(wal)
+        self.backstop("toolsrv", {
+            "openw=" + os.path.join(self.tmpdir(), "x"): "EACCES",  # LL
+            "openr=" + wal: "EACCES",                               # LL
+            "exec=/bin/true": "EACCES",                             # LL
+            "fork": "EAGAIN",                                       # NPROC
+            "thread": "EAGAIN",                                     # NPROC
+            "connect=" + FAR: "EACCES",                             # LL net
+            "bind=0": "EACCES",                                     # LL net
+            "unix=@/walwriter/walwriter.sock": "EACCES",            # uid
+            "unix=@/spawner/spawner.sock": "EACCES",                # uid
+            "ptrace": "EPERM",                                      # uid, LL
+            "unix=@/policyd/policyd.sock": "OK",  # control: its one peer
+        })
+
+    def test_policyd(self):
+        self.backstop("policyd", {
+            "openr=/etc/passwd": "EACCES",
+            "exec=/bin/true": "EACCES",
+            "fork": "EAGAIN",
+            "connect=" + FAR: "EACCES",
+            "bind=0": "EACCES",
+            "unix=@/spawner/spawner.sock": "EACCES",
+            "unix=@/walwriter/walwriter.sock": "OK",  # control: its peer
+        })
+
+    def test_walwriter(self):
+        wal = os.path.join(self.tmpdir(), "wal")
+        self.backstop("walwriter", {
+            "openr=/etc/passwd": "EACCES",
+            "openr=@/policyd": "EACCES",
+            "exec=/bin/true": "EACCES",
+            "connect=" + FAR: "EACCES",
+            "fork": "EAGAIN",
+            # the WAL dir (its cwd: the path's parents may be closed to
+            # its uid): its files yes (the control), a new file no
+            "openr=data.mdb": "OK",
+            "openw=new": "EACCES",
+        }, wal=wal)
+        self.assertFalse(os.path.exists(wal + "/new"))
+
+
+@unittest.skipIf(hooks_build(), "a test-hooks build has the hooks")
+class ReleaseBuild(TestCase):
+    """A release build carries no hook: not in the bytes, not in effect."""
+
+    def test_no_hook_strings_in_release_binaries(self):
+        for b in BINARIES:
+            with open(b, "rb") as f:
+                data = f.read()
+            for s in HOOK_STRINGS:
+                self.assertNotIn(s, data, "%s contains %r" % (b, s))
+
+    def test_release_run_ignores_the_hooks(self):
+        wal = os.path.join(self.tmpdir(), "wal")
+        r = run(["run", "--dir", wal, "--", sys.executable, "-c", CALL],
+                env={"AUTONOMY_TEST_ATTACK": "toolsrv:exec=/bin/true",
+                     "AUTONOMY_TEST_NO_SECCOMP": "1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("CALL 200", r.stdout)
+        self.assertNotIn("attack", r.stderr)
+        self.assertNotIn("TEST HOOK", r.stderr)
+
+
+class Identity(TestCase):
+    """What each helper runs as, seen from outside (any build)."""
+
+    def test_helpers_confined(self):
+        rt = Runtime()
+        try:
+            pids = rt.helper_pids()
+            sup_ns = os.readlink("/proc/%d/ns/net" % rt.proc.pid)
+            for h in HELPERS:
+                st = proc_status(pids[h])
+                self.assertEqual(st["NoNewPrivs"], "1", h)
+                self.assertEqual(st["Seccomp"], "2", h)
+                if h == "spawner":
+                    continue  # keeps its capabilities (docs)
+                self.assertEqual(int(st["CapEff"], 16), 0, h)
+                self.assertEqual(int(st["CapPrm"], 16), 0, h)
+                if os.geteuid() == 0:
+                    uid = str(UIDS[h])
+                    self.assertEqual(st["Uid"].split(), [uid] * 4, h)
+                    self.assertEqual(st["Gid"].split(), [uid] * 4, h)
+                    self.assertEqual(st["Groups"], str(UID_BASE + 4), h)
+                    self.assertEqual(int(st["CapBnd"], 16), 0, h)
+            if os.geteuid() == 0:
+                # the spawner lives in an empty network namespace; the
+                # workload is back on the host's (--net host)
+                self.assertNotEqual(
+                    os.readlink("/proc/%d/ns/net" % pids["spawner"]), sup_ns)
+                self.assertEqual(
+                    os.readlink("/proc/%d/ns/net" % rt.workload_pid), sup_ns)
+                self.check_rundir(pids)
+            st, _, _ = rt.tool("tool.echo", {"x": 1})
+            self.assertEqual(st, 200)
+        finally:
+            rt.finish()
+        self.assertEqual(rt.proc.returncode, 0, rt.stderr)
+
+    def check_rundir(self, pids):
+        with open("/proc/%d/cmdline" % pids["policyd"], "rb") as f:
+            argv = f.read().split(b"\0")
+        rundir = argv[argv.index(b"--rundir") + 1].decode()
+
+        def mode(p):
+            s = os.stat(os.path.join(rundir, p))
+            return (s.st_uid, s.st_gid, stat.S_IMODE(s.st_mode))
+        b = UID_BASE
+        self.assertEqual(mode("."), (0, b + 4, 0o710))
+        self.assertEqual(mode("walwriter"), (b, b + 1, 0o2750))
+        self.assertEqual(mode("policyd"), (b + 1, b + 3, 0o2750))
+        self.assertEqual(mode("spawner"), (0, 0, 0o700))
+        self.assertEqual(mode("walwriter/walwriter.sock"), (b, b + 1, 0o660))
+        self.assertEqual(mode("policyd/policyd.sock"), (b + 1, b + 3, 0o660))
+
+    @unittest.skipUnless(os.geteuid() == 0, "lending needs root")
+    def test_wal_dir_given_back(self):
+        wal = os.path.join(self.tmpdir(), "wal")
+        r = run(["run", "--dir", wal, "--", "true"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for p in [wal, wal + "/data.mdb", wal + "/lock.mdb"]:
+            self.assertEqual(os.stat(p).st_uid, 0, p)
+
+    @unittest.skipUnless(os.geteuid() == 0, "only as root")
+    def test_uid_base_known_to_the_system_refused(self):
+        r = run(["run", "--helper-uid-base", "1", "--", "true"])
+        self.assertEqual(r.returncode, 64, r.stderr)
+        self.assertIn("--helper-uid-base 1: id 1 is user", r.stderr)
+        self.assertIn("nothing was run", r.stderr)
+        r = run(["run", "--helper-uid-base", "65533", "--", "true"])
+        self.assertEqual(r.returncode, 64, r.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "only as root")
+    def test_uid_base_none_keeps_root(self):
+        rt = Runtime(["--helper-uid-base", "none"])
+        try:
+            pids = rt.helper_pids()
+            self.assertEqual(proc_status(pids["toolsrv"])["Uid"].split()[0],
+                             "0")
+        finally:
+            rt.finish()
+        self.assertEqual(rt.proc.returncode, 0, rt.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
