@@ -363,6 +363,16 @@ static void helper_stop(struct helper *h)
 	helper_collect(h);
 }
 
+/* At once: for toolsrv, which holds nothing to flush, when the run
+ * fails closed. */
+static void helper_kill(struct helper *h)
+{
+	if (h->pid <= 0 || h->reaped)
+		return;
+	pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
+	helper_collect(h);
+}
+
 /* Before run.end: toolsrv takes no new call, then policyd finishes the
  * calls in flight and hands their last records (tool.result) to
  * walwriter, so run.end is the last record of the run. */
@@ -1435,8 +1445,13 @@ int run_main(int argc, char **argv)
 	dead = supervise(&r);
 	log_debug("run: workload or helper ended");
 	if (dead >= 0) {
-		/* Fail closed. */
+		/* Fail closed: the front door shuts first, so no call is
+		 * decided while the rest winds down (a workload may ignore
+		 * SIGTERM for the whole grace period; the spawner is not on
+		 * the call path, so its death alone stops no call). */
 		char why[128], hbuf[16];
+		if (dead != H_TOOLSRV)
+			helper_kill(&r.h[H_TOOLSRV]);
 		helper_collect(&r.h[dead]);
 		describe_status(r.h[dead].status, why, sizeof(why));
 		fprintf(stderr,
