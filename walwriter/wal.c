@@ -295,7 +295,12 @@ int wal_append(struct wal *w, struct wal_entry *const *entries, size_t n,
 	}
 #endif
 	if ((rc = mdb_txn_commit(txn)) != 0)
-		return errorf(err, errlen, "commit: %s", mdb_strerror(rc));
+		/* LMDB turns a short page write (a full disk, mid-write)
+		 * into EIO; ENOSPC only when not a byte fit. */
+		return errorf(err, errlen, "commit: %s%s", mdb_strerror(rc),
+		              rc == EIO || rc == ENOSPC
+		                  ? " (is the WAL's filesystem full?)"
+		                  : "");
 	w->last_seq = seq;
 	memcpy(w->last_hash, head, WAL_HASH_LEN);
 	return 0;

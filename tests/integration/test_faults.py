@@ -17,7 +17,7 @@ import time
 import unittest
 
 from faultload import Load, missing_from_wal, rate, verify, wal_kinds
-from harness import TestCase, run
+from harness import TestCase, inspect, run
 
 # Between a helper's death and the moment the supervisor has shut the
 # front door (toolsrv), a call already on its way may still be decided.
@@ -87,6 +87,106 @@ class Faults(TestCase):
 
     def test_kill_spawner(self):
         self.kill_helper("spawner")
+
+    # -- the WAL's filesystem fills up --------------------------------
+    def disk_full(self, kinds):
+        """--dir on a 1 MiB tmpfs, mounted in a private mount namespace
+        (gone with the run, nothing to clean up); a second run on the
+        full tmpfs, then the WAL is copied out before the namespace
+        goes."""
+        out = self.tmpdir()
+        mnt = os.path.join(out, "mnt")
+        os.mkdir(mnt)
+        script = (
+            'mnt=$1 out=$2; shift 2\n'
+            'mount -t tmpfs -o size=1m,mode=0700 tmpfs "$mnt" || exit 99\n'
+            '"$@"; rc=$?\n'
+            '"$1" run --dir "$mnt/wal" -- true 2>"$out/second.err"\n'
+            'echo $? >"$out/second.rc"\n'
+            'cp -a "$mnt/wal" "$out/wal"\n'
+            'exit $rc\n')
+        ld = self.load(wal=os.path.join(mnt, "wal"), kinds=kinds, prefix=(
+            "unshare", "--mount", "--propagation", "private",
+            "sh", "-c", script, "sh", mnt, out))
+        code = ld.wait(60)
+        err = ld.stderr()
+        self.assertNotEqual(code, 99, "cannot mount a tmpfs: " + err)
+        ld.wal = os.path.join(out, "wal")
+        calls = ld.calls()
+        self.assertEqual(code, 70, err)
+        self.assertRegex(err, r"helper walwriter \(pid \d+\) exited with "
+                         r"status 70 \(the WAL directory \S+ has no space "
+                         r"left")
+        self.assertIn("filesystem full", err)
+        # the run stopped at the first refusal, and nothing was allowed
+        # once the WAL could no longer record
+        refused = [c for c in calls if c.status == 503]
+        for c in refused:
+            self.assertIn("the decision could not be recorded", c.body)
+        if refused:
+            first = min(c.done for c in refused)
+            self.assertEqual([c for c in calls if c.status == 200 and
+                              c.sent > first], [])
+        n = self.assert_durable(ld, calls)
+        note("disk full (%s): %d decisions acknowledged, all in the WAL; "
+             "%d calls refused (503)" % (kinds, n, len(refused)))
+        self.assertGreater(n, 100)
+        # A second run on the same full filesystem: LMDB reuses the pages
+        # the failed transaction left free, so it may fit; if it does not,
+        # nothing runs, the reason is named and the exit status is 70
+        # (it was 127, "could not be executed", when the spawner's layer
+        # records were the ones that did not fit). Either way the WAL,
+        # copied after it, verified above, chain included.
+        with open(os.path.join(out, "second.rc")) as f:
+            rc2 = f.read().strip()
+        with open(os.path.join(out, "second.err")) as f:
+            err2 = f.read()
+        self.assertIn(rc2, ("0", "70"), err2)
+        if rc2 == "70":
+            self.assertIn("nothing was run", err2)
+            self.assertIn("filesystem full", err2)
+        return refused
+
+    def test_disk_full(self):
+        """Allowed and denied calls: every 200 and 403 is in the WAL."""
+        self.disk_full("tool.echo,tool.nope")
+
+    def test_disk_full_reason(self):
+        """Denied calls only, so every commit holds decisions of waiting
+        calls (no tool.result): the commit that fails refuses calls, and
+        they are told why."""
+        refused = self.disk_full("tool.nope")
+        self.assertTrue(any("WAL commit failed" in c.body and
+                            "filesystem full" in c.body for c in refused),
+                        set(c.body for c in refused))
+
+    # -- kill -9 of everything, then a second run on the same --dir ----
+    def test_kill_tree_then_continue(self):
+        ld = self.load()
+        ld.wait_calls(1000)
+        t_kill = time.monotonic_ns()
+        ld.kill_tree()
+        calls = ld.calls()
+        note("kill tree: %.0f decisions/s before" %
+             rate(calls, t_kill - 10**9, t_kill))
+        self.assertGreater(self.assert_durable(ld, calls), 500)
+        first = inspect(ld.wal)
+        self.assertNotIn("run.end", {r["kind"] for r in first})
+
+        ld2 = self.load(wal=ld.wal, secs=0.5, kinds="tool.echo")
+        code = ld2.wait(30)
+        self.assertEqual(code, 0, ld2.stderr())
+        self.assert_durable(ld2, ld2.calls())
+        both = inspect(ld.wal)
+        self.assertEqual(both[:len(first)], first)
+        nxt = both[len(first)]
+        self.assertEqual(nxt["kind"], "run.start")
+        self.assertEqual(nxt["seq"], first[-1]["seq"] + 1)
+        self.assertEqual(nxt["prev_hash"], first[-1]["hash"])
+        self.assertEqual(both[-1]["kind"], "run.end")
+        code, out = verify(ld.wal)
+        self.assertEqual(code, 0, out)
+        self.assertIn("OK %d records" % len(both), out)
 
 
 if __name__ == "__main__":
