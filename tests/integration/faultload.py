@@ -74,6 +74,23 @@ def state(pid):
         return None
 
 
+def stopped(pid):
+    """Every thread of pid stopped (a group stop reaches each thread on
+    its way out of the kernel: one in fdatasync still runs for a while)."""
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for t in tids:
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, t)) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] not in "Tt":
+                    return False
+        except OSError:
+            pass
+    return True
+
+
 def cmdline(pid):
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:

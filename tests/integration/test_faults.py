@@ -16,13 +16,21 @@ import sys
 import time
 import unittest
 
-from faultload import Load, missing_from_wal, rate, verify, wal_kinds
-from harness import TestCase, inspect, run
+from faultload import (Load, cmdline, missing_from_wal, rate, stopped,
+                       verify, wal_kinds)
+from harness import TestCase, inspect, run, wait_for
 
 # Between a helper's death and the moment the supervisor has shut the
 # front door (toolsrv), a call already on its way may still be decided.
 # A call *sent* later than this after the kill must not be allowed.
 REACT_MS = 250
+
+# The documented bounds for a hung helper (docs/processes.md): policyd
+# answers a call 503 when walwriter has not acknowledged its record
+# within POLICYD_WAL_TIMEOUT_MS (policyd/main.c), toolsrv when policyd has
+# not answered within TOOLSRV_CALL_TIMEOUT_MS (toolsrv/toolsrv.h).
+POLICYD_WAL_TIMEOUT_MS = 5000
+TOOLSRV_CALL_TIMEOUT_MS = 10000
 
 
 def note(*a):
@@ -159,6 +167,61 @@ class Faults(TestCase):
         self.assertTrue(any("WAL commit failed" in c.body and
                             "filesystem full" in c.body for c in refused),
                         set(c.body for c in refused))
+
+    # -- a helper that hangs (SIGSTOP) ---------------------------------
+    def hang(self, name, bound_ms):
+        """Stops NAME for bound_ms + 2 s: every call in flight or sent
+        meanwhile is answered, never with a 200, within bound_ms (plus
+        slack for a loaded machine); after SIGCONT the run serves again."""
+        slack_ms = 1500
+        ld = self.load(conns=32)
+        ld.wait_calls(1000)
+        pid = ld.helper_pids()[name]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: stopped(pid), what="the stop")
+            t_stop = time.monotonic_ns()
+            time.sleep((bound_ms + slack_ms + 500) / 1000)
+            t_cont = time.monotonic_ns()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        ld.wait_calls(ld.ncalls() + 500)
+        # end the workload: the run then ends normally
+        for p in ld.descendants():
+            if ld.log.encode() in cmdline(p):
+                os.kill(p, signal.SIGTERM)
+        code = ld.wait(30)
+        self.assertEqual(code, 128 + signal.SIGTERM, ld.stderr())
+        calls = ld.calls()
+        # calls in flight at the stop or sent while stopped, early enough
+        # for their bound to expire before SIGCONT
+        limit = (bound_ms + slack_ms) * 10**6
+        during = [c for c in calls
+                  if c.done >= t_stop and c.sent < t_cont - limit]
+        self.assertTrue(during)
+        allowed = [c for c in calls if c.status == 200 and
+                   t_stop < c.sent and c.done < t_cont]
+        self.assertEqual(allowed, [], "allowed while %s was stopped: %s" % (
+            name, [((c.sent - t_stop) / 1e6, (c.done - t_stop) / 1e6)
+                   for c in allowed]))
+        waited = [(c.done - max(c.sent, t_stop)) / 1e6 for c in during]
+        late = [w for w in waited if w > bound_ms + slack_ms]
+        note("SIGSTOP %s: %d calls answered while stopped (%s), waited at "
+             "most %.0f ms (bound %d ms)" % (
+                 name, len(during),
+                 ", ".join(sorted({str(c.status) if c.status else "ERR"
+                                   for c in during})),
+                 max(waited), bound_ms))
+        self.assertEqual(late, [], "answered after %.0f ms" % max(waited))
+        after = [c for c in calls if c.sent > t_cont and c.status == 200]
+        self.assertTrue(after, "no call allowed after SIGCONT")
+        self.assert_durable(ld, calls)
+
+    def test_hang_walwriter(self):
+        self.hang("walwriter", POLICYD_WAL_TIMEOUT_MS)
+
+    def test_hang_policyd(self):
+        self.hang("policyd", TOOLSRV_CALL_TIMEOUT_MS)
 
     # -- kill -9 of everything, then a second run on the same --dir ----
     def test_kill_tree_then_continue(self):
