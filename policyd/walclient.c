@@ -112,6 +112,7 @@ static void finish(struct batch *b, const Autonomy__WalBatchAck *ack,
 	struct wal_req *expired = NULL;
 	char err[WALCLIENT_ERR];
 	size_t n = b->n;
+	int more;
 
 	for (size_t i = 0; i < n; i++) {
 		struct wal_req *r = b->reqs[i];
@@ -131,11 +132,14 @@ static void finish(struct batch *b, const Autonomy__WalBatchAck *ack,
 	}
 	pthread_mutex_lock(&wc->mu);
 	wc->pending -= n;
-	if (take(wc, b, &expired) == 0)
+	/* Decided under the lock: once idle, b may be taken by a submit on
+	 * another thread at once, and must then not be sent from here. */
+	more = take(wc, b, &expired) > 0;
+	if (!more)
 		b->busy = 0;
 	pthread_mutex_unlock(&wc->mu);
 	fail_expired(wc, expired);
-	if (b->busy)
+	if (more)
 		send_batch(b);
 }
 

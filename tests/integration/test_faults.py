@@ -12,6 +12,8 @@ Figures (decisions/s before and after) are printed to stderr; meson
 keeps them in the test log."""
 import os
 import signal
+import socket
+import struct
 import sys
 import time
 import unittest
@@ -31,6 +33,86 @@ REACT_MS = 250
 # not answered within TOOLSRV_CALL_TIMEOUT_MS (toolsrv/toolsrv.h).
 POLICYD_WAL_TIMEOUT_MS = 5000
 TOOLSRV_CALL_TIMEOUT_MS = 10000
+
+
+# nng's ipc transport (SP over a stream socket): an 8-byte handshake
+# naming the protocol (req 0x30, rep 0x31), then frames of 0x01, a
+# 64-bit big-endian length and the message; a req message starts with a
+# 32-bit request id (high bit set).
+ENVELOPE_MAX_BYTES = 2 * 1024 * 1024
+
+
+def raw(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    return s
+
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        x = s.recv(n - len(b))
+        if not x:
+            raise EOFError("closed after %d of %d bytes" % (len(b), n))
+        b += x
+    return b
+
+
+def sp_connect(path):
+    s = raw(path)
+    s.sendall(b"\0SP\0\x00\x30\0\0")
+    assert recv_exact(s, 8) == b"\0SP\0\x00\x31\0\0"
+    return s
+
+
+def sp_call(s, body, rid=0x80000001):
+    payload = struct.pack(">I", rid) + body
+    s.sendall(b"\x01" + struct.pack(">Q", len(payload)) + payload)
+    hdr = recv_exact(s, 9)
+    data = recv_exact(s, struct.unpack(">Q", hdr[1:])[0])
+    assert data[:4] == struct.pack(">I", rid)
+    return data[4:]
+
+
+def dropped(s):
+    """The peer closes the connection (after its own handshake, if any)."""
+    try:
+        while s.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+    finally:
+        s.close()
+
+
+# Just enough protobuf to write envelopes by hand.
+def varint(n):
+    out = b""
+    while True:
+        if n < 0x80:
+            return out + bytes([n])
+        out += bytes([(n & 0x7f) | 0x80])
+        n >>= 7
+
+
+def pb(field, n):
+    return varint(field << 3) + varint(n)
+
+
+def pb_str(field, b):
+    return varint(field << 3 | 2) + varint(len(b)) + b
+
+
+pb_msg = pb_str
+
+
+def is_error(env):
+    """An Envelope of version 1 whose body is an Error (field 22)."""
+    return env.startswith(pb(1, 1) + varint(22 << 3 | 2))
 
 
 def note(*a):
@@ -222,6 +304,79 @@ class Faults(TestCase):
 
     def test_hang_policyd(self):
         self.hang("policyd", TOOLSRV_CALL_TIMEOUT_MS)
+
+    # -- garbage on the ipc sockets ------------------------------------
+    def test_garbage_on_ipc_sockets(self):
+        """As root (the run directory is 0700 root), connect to each
+        helper's socket and send what no peer would: random bytes, a bad
+        handshake, oversize frames (nng drops the connection before any
+        of our code sees a byte), and well-framed but malformed envelopes,
+        a wrong version, a message the helper does not serve (answered
+        with an Error and logged). Every helper keeps serving: tool calls
+        are allowed afterwards and the run ends normally (the spawner
+        still answers the supervisor's WaitRequest)."""
+        ld = self.load(conns=4)
+        ld.wait_calls(300)
+        rundir = ld.find_rundir()
+        self.assertTrue(rundir)
+        me = os.getpid()
+        wrong_version = pb(1, 2) + pb_msg(12, pb_str(2, b"run.start"))
+        not_served = pb(1, 1) + pb_msg(21, b"")  # an Ack
+        forbidden = pb(1, 1) + pb_msg(12, pb_str(2, b"policy.allow") +
+                                      pb_str(1, b"forged-audit-id"))
+        for sock in ("walwriter.sock", "policyd.sock", "spawner.sock"):
+            path = os.path.join(rundir, sock)
+            # transport-level garbage: dropped by nng
+            s = raw(path)
+            s.sendall(os.urandom(64))
+            self.assertTrue(dropped(s), sock + ": random bytes")
+            s = raw(path)
+            s.sendall(b"\0SP\0\x00\x31\0\0")  # a rep talking to a rep
+            self.assertTrue(dropped(s), sock + ": wrong protocol")
+            for n in (1 << 40, ENVELOPE_MAX_BYTES + 1):
+                s = sp_connect(path)
+                s.sendall(b"\x01" + struct.pack(">Q", n) + b"\x80\0\0\1")
+                self.assertTrue(dropped(s), "%s: frame of %d" % (sock, n))
+            # envelope-level garbage: an Error reply, logged
+            s = sp_connect(path)
+            for body in (os.urandom(200), b"", b"\xff" * 16, wrong_version,
+                         not_served):
+                self.assertTrue(is_error(sp_call(s, body)),
+                                "%s: %r" % (sock, body[:16]))
+            s.close()
+        # a stranger's append of a policyd kind: refused, and recorded
+        s = sp_connect(os.path.join(rundir, "walwriter.sock"))
+        self.assertTrue(is_error(sp_call(s, forbidden)))
+        s.close()
+
+        n = ld.ncalls()
+        t = time.monotonic_ns()
+        ld.wait_calls(n + 300)
+        self.assertTrue([c for c in ld.calls() if c.sent > t and
+                         c.status == 200], "no call allowed afterwards")
+        for p in ld.descendants():
+            if ld.log.encode() in cmdline(p):
+                os.kill(p, signal.SIGTERM)
+        code = ld.wait(30)
+        err = ld.stderr()
+        self.assertEqual(code, 128 + signal.SIGTERM, err)
+        for helper, what in (("walwriter", "bad request from pid %d: "),
+                             ("policyd", "request from pid %d: "),
+                             ("spawner", "request from pid %d: ")):
+            self.assertIn("autonomy[%s]: %senvelope version 2, expected 1"
+                          % (helper, what % me), err)
+        self.assertIn("autonomy[spawner]: refused Ack from pid %d (not the "
+                      "supervisor)" % me, err)
+        self.assertIn("autonomy[walwriter]: refused policy.allow from "
+                      "unknown pid %d" % me, err)
+        refused = [r for r in inspect(ld.wal, "--kind", "wal.refused")]
+        self.assertTrue([r for r in refused
+                         if r["attrs"]["peer_pid"] == str(me) and
+                         r["attrs"]["kind"] == "policy.allow" and
+                         r["origin"] == "walwriter"], refused)
+        self.assertEqual(inspect(ld.wal, "--audit-id", "forged-audit-id")[0]
+                         ["kind"], "wal.refused")
+        self.assert_durable(ld, ld.calls())
 
     # -- kill -9 of everything, then a second run on the same --dir ----
     def test_kill_tree_then_continue(self):
