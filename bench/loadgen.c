@@ -1,7 +1,7 @@
 /* loadgen: HTTP/1.1 keep-alive load against POST /v1/tool.
  *
  *   loadgen [-u URL] [-t TOKEN] [-c CONNS] [-d SECONDS] [-r RATE]
- *           [-T THREADS] [-k KIND]
+ *           [-T THREADS] [-k KIND[,KIND...]] [-l LOG]
  *
  * URL and TOKEN default to $AUTONOMY_RUNTIME_URL / $AUTONOMY_RUNTIME_TOKEN
  * (what `autonomy run` gives its workload). Without -r every connection
@@ -11,7 +11,18 @@
  * silently lowering the rate (no coordinated omission).
  *
  * Prints one line: calls, calls/s, p50/p99/max latency in microseconds,
- * non-200 answers, connection errors. */
+ * non-200 answers, connection errors.
+ *
+ * -k with several kinds cycles through them call by call (e.g.
+ * tool.echo,tool.nope: allows and denies). -l LOG appends one line per
+ * answer, written as it arrives (a kill -9 loses none that were written):
+ *   SENT_NS DONE_NS STATUS AUDIT_ID [BODY]
+ * (CLOCK_MONOTONIC; AUDIT_ID from X-Autonomy-Audit-Id or "-"; BODY, the
+ * first 200 bytes of a non-200/403 answer's body), and one per call that
+ * got no answer (refused, reset, closed):  SENT_NS DONE_NS ERR WHAT.
+ * The fault tests (tests/integration/test_faults.py) match the audit ids
+ * of every 200 and 403 against the WAL. Connections that fail are
+ * reopened every 10 ms until the end, so the load goes on across faults. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -28,9 +39,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#define ENV_KIND_MAX 128
+
 struct conn {
 	int fd;
 	int busy;
+	uint64_t t_retry; /* closed: when to try connecting again (ns) */
+	unsigned next;    /* which request to send next (-k cycles) */
+	unsigned cur;     /* the request in flight */
 	uint64_t t_sched; /* when the call in flight was due (ns) */
 	size_t sent;      /* bytes of the request sent */
 	char in[16384];
@@ -49,8 +65,11 @@ struct worker {
 
 static struct sockaddr_storage addr;
 static socklen_t addrlen;
-static char request[4096];
-static size_t reqlen;
+#define MAX_KINDS 8
+static char request[MAX_KINDS][4096];
+static size_t reqlen[MAX_KINDS];
+static unsigned nreq;
+static int logfd = -1;
 static uint64_t t_start, t_end;
 
 static uint64_t now_ns(void)
@@ -88,14 +107,35 @@ static int conn_open(struct conn *c, int ep)
 	return 0;
 }
 
-static void conn_reset(struct worker *w, struct conn *c, int ep)
+/* One line per answer (or per call without one), written at once. */
+static void log_line(const struct conn *c, const char *what)
+{
+	char line[512];
+	int n;
+
+	if (logfd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%llu %llu %s\n",
+	             (unsigned long long)c->t_sched,
+	             (unsigned long long)now_ns(), what);
+	if (n > 0 && (size_t)n >= sizeof(line))
+		n = sizeof(line) - 1, line[n - 1] = '\n';
+	if (n > 0 && write(logfd, line, (size_t)n) != n)
+		die("cannot write the log");
+}
+
+static void conn_reset(struct worker *w, struct conn *c, int ep,
+                       const char *why)
 {
 	w->errors++;
+	if (c->busy)
+		log_line(c, why);
+	c->busy = 0;
 	if (c->fd >= 0)
 		close(c->fd);
 	if (conn_open(c, ep) < 0) {
 		c->fd = -1;
-		usleep(1000);
+		c->t_retry = now_ns() + 10000000;
 	}
 }
 
@@ -107,9 +147,11 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t t_sched,
 	c->busy = 1;
 	c->t_sched = t_sched;
 	c->sent = 0;
-	while (c->sent < reqlen) {
-		n = send(c->fd, request + c->sent, reqlen - c->sent,
-		         MSG_NOSIGNAL);
+	c->cur = c->next;
+	c->next = (c->next + 1) % nreq;
+	while (c->sent < reqlen[c->cur]) {
+		n = send(c->fd, request[c->cur] + c->sent,
+		         reqlen[c->cur] - c->sent, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN) {
@@ -120,7 +162,7 @@ static void conn_send(struct worker *w, struct conn *c, uint64_t t_sched,
 			return;
 		}
 		if (n <= 0) {
-			conn_reset(w, c, ep);
+			conn_reset(w, c, ep, "ERR send");
 			return;
 		}
 		c->sent += (size_t)n;
@@ -141,11 +183,13 @@ static void record(struct worker *w, uint64_t ns)
 
 /* A complete response in c->in? Returns its length, 0 if not yet, -1 if
  * it is not HTTP. */
-static long parse_response(struct conn *c, int *status)
+static long parse_response(struct conn *c, int *status, char audit[64],
+                           const char **body, long *bodylen)
 {
 	char *eoh, *p;
 	long cl = -1;
 
+	strcpy(audit, "-");
 	c->in[c->inlen] = '\0';
 	if ((eoh = strstr(c->in, "\r\n\r\n")) == NULL)
 		return c->inlen >= sizeof(c->in) - 1 ? -1 : 0;
@@ -154,20 +198,26 @@ static long parse_response(struct conn *c, int *status)
 	for (p = strstr(c->in, "\r\n"); p && p < eoh; p = strstr(p + 2, "\r\n"))
 		if (strncasecmp(p + 2, "Content-Length:", 15) == 0)
 			cl = atol(p + 17);
+		else if (strncasecmp(p + 2, "X-Autonomy-Audit-Id:", 20) == 0)
+			sscanf(p + 22, " %63[0-9a-fA-F-]", audit);
 	if (cl < 0)
 		return -1;
 	if ((size_t)(eoh + 4 - c->in) + (size_t)cl > sizeof(c->in) - 1)
 		return -1;
 	if (c->inlen < (size_t)(eoh + 4 - c->in) + (size_t)cl)
 		return 0;
+	*body = eoh + 4;
+	*bodylen = cl;
 	return (long)(eoh + 4 - c->in) + cl;
 }
 
 static void conn_read(struct worker *w, struct conn *c, int ep)
 {
 	ssize_t n;
-	long len;
+	long len, bodylen;
 	int status;
+	char audit[64], what[400];
+	const char *body;
 
 	for (;;) {
 		n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen,
@@ -177,23 +227,32 @@ static void conn_read(struct worker *w, struct conn *c, int ep)
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
-			conn_reset(w, c, ep);
+			conn_reset(w, c, ep,
+			           n == 0 ? "ERR closed" : "ERR reset");
 			return;
 		}
 		c->inlen += (size_t)n;
-		len = parse_response(c, &status);
+		len = parse_response(c, &status, audit, &body, &bodylen);
 		if (len < 0) {
-			conn_reset(w, c, ep);
+			conn_reset(w, c, ep, "ERR not-http");
 			return;
 		}
 		if (len == 0)
 			continue;
 		if (!c->busy) {
-			conn_reset(w, c, ep);
+			conn_reset(w, c, ep, "ERR unasked");
 			return;
 		}
 		if (status != 200)
 			w->non200++;
+		if (status == 200 || status == 403)
+			bodylen = 0;
+		snprintf(what, sizeof(what), "%d %s %.*s", status, audit,
+		         (int)(bodylen > 200 ? 200 : bodylen), body);
+		for (char *q = what; *q; q++)
+			if (*q == '\n' || *q == '\r')
+				*q = ' ';
+		log_line(c, what);
 		record(w, now_ns() - c->t_sched);
 		memmove(c->in, c->in + len, c->inlen - (size_t)len);
 		c->inlen -= (size_t)len;
@@ -213,11 +272,18 @@ static void *worker_run(void *arg)
 	for (int i = 0; i < w->nconns; i++)
 		if (conn_open(&w->conns[i], ep) < 0)
 			die("cannot connect");
+	for (int i = 0; i < w->nconns; i++)
+		w->conns[i].next = (unsigned)i % nreq;
 	while ((t = now_ns()) < t_end) {
 		int timeout = 10, n;
 		for (int i = 0; i < w->nconns; i++) {
 			struct conn *c = &w->conns[i];
 			uint64_t due;
+			if (c->fd < 0 && t >= c->t_retry &&
+			    conn_open(c, ep) < 0) {
+				c->fd = -1;
+				c->t_retry = t + 10000000;
+			}
 			if (c->busy || c->fd < 0)
 				continue;
 			if (w->rate <= 0) {
@@ -290,16 +356,16 @@ int main(int argc, char **argv)
 {
 	const char *url = getenv("AUTONOMY_RUNTIME_URL");
 	const char *token = getenv("AUTONOMY_RUNTIME_TOKEN");
-	const char *kind = "tool.echo";
+	const char *kinds = "tool.echo", *logpath = NULL;
 	int conns = 64, threads = 2, c;
 	double secs = 10, rate = 0, elapsed;
 	struct worker *w;
 	uint32_t *all;
 	size_t n = 0;
 	uint64_t non200 = 0, errors = 0;
-	char body[256];
+	char body[256], kind[ENV_KIND_MAX];
 
-	while ((c = getopt(argc, argv, "u:t:c:d:r:T:k:")) != -1) {
+	while ((c = getopt(argc, argv, "u:t:c:d:r:T:k:l:")) != -1) {
 		switch (c) {
 		case 'u':
 			url = optarg;
@@ -320,11 +386,15 @@ int main(int argc, char **argv)
 			threads = atoi(optarg);
 			break;
 		case 'k':
-			kind = optarg;
+			kinds = optarg;
+			break;
+		case 'l':
+			logpath = optarg;
 			break;
 		default:
 			die("usage: loadgen [-u URL] [-t TOKEN] [-c CONNS] "
-			    "[-d SECONDS] [-r RATE] [-T THREADS] [-k KIND]");
+			    "[-d SECONDS] [-r RATE] [-T THREADS] "
+			    "[-k KIND[,KIND...]] [-l LOG]");
 		}
 	}
 	if (url == NULL || token == NULL)
@@ -335,15 +405,29 @@ int main(int argc, char **argv)
 	if (threads > conns)
 		threads = conns;
 	parse_url(url);
-	snprintf(body, sizeof(body),
-	         "{\"kind\":\"%s\",\"params\":{\"msg\":\"bench\"}}", kind);
-	reqlen = (size_t)snprintf(request, sizeof(request),
-	                          "POST /v1/tool HTTP/1.1\r\n"
-	                          "Host: %s\r\n"
-	                          "Authorization: Bearer %s\r\n"
-	                          "Content-Type: application/json\r\n"
-	                          "Content-Length: %zu\r\n\r\n%s",
-	                          "127.0.0.1", token, strlen(body), body);
+	if (logpath != NULL &&
+	    (logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	                  0644)) < 0)
+		die("cannot open the -l log");
+	for (const char *k = kinds; *k != '\0' && nreq < MAX_KINDS;) {
+		size_t kl = strcspn(k, ",");
+		if (kl == 0 || kl >= sizeof(kind))
+			die("-k: empty or over-long kind");
+		snprintf(kind, sizeof(kind), "%.*s", (int)kl, k);
+		snprintf(body, sizeof(body),
+		         "{\"kind\":\"%s\",\"params\":{\"msg\":\"bench\"}}",
+		         kind);
+		reqlen[nreq] =
+		    (size_t)snprintf(request[nreq], sizeof(request[nreq]),
+		                     "POST /v1/tool HTTP/1.1\r\n"
+		                     "Host: %s\r\n"
+		                     "Authorization: Bearer %s\r\n"
+		                     "Content-Type: application/json\r\n"
+		                     "Content-Length: %zu\r\n\r\n%s",
+		                     "127.0.0.1", token, strlen(body), body);
+		nreq++;
+		k += kl + (k[kl] == ',');
+	}
 
 	w = calloc((size_t)threads, sizeof(*w));
 	t_start = now_ns();

@@ -53,21 +53,26 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, n);
 }
 
+static void canonical(struct out *o, const WalRecord *rec)
+{
+	put_u64(o, rec->seq);
+	put_u64(o, (uint64_t)rec->time_ns);
+	put_str(o, rec->audit_id);
+	put_str(o, rec->kind);
+	put_str(o, rec->origin);
+	put_str(o, rec->tool);
+	put_u32(o, (uint32_t)rec->n_attrs);
+	for (size_t i = 0; i < rec->n_attrs; i++) {
+		put_str(o, rec->attrs[i]->key);
+		put_str(o, rec->attrs[i]->value);
+	}
+}
+
 int walrec_canonical(const WalRecord *rec, uint8_t **buf, size_t *len)
 {
 	struct out o = {0};
 
-	put_u64(&o, rec->seq);
-	put_u64(&o, (uint64_t)rec->time_ns);
-	put_str(&o, rec->audit_id);
-	put_str(&o, rec->kind);
-	put_str(&o, rec->origin);
-	put_str(&o, rec->tool);
-	put_u32(&o, (uint32_t)rec->n_attrs);
-	for (size_t i = 0; i < rec->n_attrs; i++) {
-		put_str(&o, rec->attrs[i]->key);
-		put_str(&o, rec->attrs[i]->value);
-	}
+	canonical(&o, rec);
 	if (o.bad) {
 		free(o.p);
 		return -1;
@@ -75,6 +80,56 @@ int walrec_canonical(const WalRecord *rec, uint8_t **buf, size_t *len)
 	*buf = o.p;
 	*len = o.len;
 	return 0;
+}
+
+struct walrec_hasher {
+	EVP_MD *md; /* fetched once: EVP_sha256() would look it up per use */
+	EVP_MD_CTX *ctx;
+	struct out o; /* the canonical bytes, buffer kept between records */
+};
+
+struct walrec_hasher *walrec_hasher_new(void)
+{
+	struct walrec_hasher *h = calloc(1, sizeof(*h));
+
+	if (h == NULL || (h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (h->ctx = EVP_MD_CTX_new()) == NULL) {
+		walrec_hasher_free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void walrec_hasher_free(struct walrec_hasher *h)
+{
+	if (h == NULL)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	free(h->o.p);
+	free(h);
+}
+
+int walrec_hasher_hash(struct walrec_hasher *h,
+                       const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
+                       uint8_t out[WAL_HASH_LEN])
+{
+	unsigned int outlen = 0;
+
+	h->o.len = 0;
+	canonical(&h->o, rec);
+	if (h->o.bad) {
+		free(h->o.p);
+		memset(&h->o, 0, sizeof(h->o));
+		return -1;
+	}
+	return EVP_DigestInit_ex2(h->ctx, h->md, NULL) == 1 &&
+	               EVP_DigestUpdate(h->ctx, prev, WAL_HASH_LEN) == 1 &&
+	               EVP_DigestUpdate(h->ctx, h->o.p, h->o.len) == 1 &&
+	               EVP_DigestFinal_ex(h->ctx, out, &outlen) == 1 &&
+	               outlen == WAL_HASH_LEN
+	           ? 0
+	           : -1;
 }
 
 int walrec_hash(const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,

@@ -25,6 +25,16 @@ typedef Autonomy__WalRecord WalRecord;
 int walrec_hash(const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
                 uint8_t out[WAL_HASH_LEN]);
 
+/* The same hash, for many records in a row (`autonomy wal verify`): the
+ * digest context and the canonical buffer are made once and reused, so a
+ * record costs no allocation. One hasher per thread. */
+struct walrec_hasher;
+struct walrec_hasher *walrec_hasher_new(void);
+int walrec_hasher_hash(struct walrec_hasher *h,
+                       const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
+                       uint8_t out[WAL_HASH_LEN]);
+void walrec_hasher_free(struct walrec_hasher *h);
+
 /* Canonical bytes into a malloc'd buffer (exposed for tests). */
 int walrec_canonical(const WalRecord *rec, uint8_t **buf, size_t *len);
 

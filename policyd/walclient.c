@@ -31,16 +31,29 @@ struct walclient {
 	struct batch *b;
 };
 
-/* Moves the oldest queued requests into b. Called with wc->mu held;
- * 0 if there were none. */
-static size_t take(struct walclient *wc, struct batch *b)
+/* Moves the oldest queued requests into b, and those whose time is up
+ * (queued behind batches that took it all) onto *expired, to be failed
+ * once the lock is dropped. Called with wc->mu held; 0 if none went
+ * into b. */
+static size_t take(struct walclient *wc, struct batch *b,
+                   struct wal_req **expired)
 {
+	nng_time now = nng_clock();
 	size_t bytes = 0;
 
 	b->n = 0;
 	while (wc->head != NULL && b->n < ENV_MAX_BATCH) {
 		struct wal_req *r = wc->head;
-		size_t sz = autonomy__wal_append__get_packed_size(&r->app);
+		size_t sz;
+		if (r->deadline <= now) {
+			wc->head = r->next;
+			if (wc->head == NULL)
+				wc->tail = &wc->head;
+			r->next = *expired;
+			*expired = r;
+			continue;
+		}
+		sz = autonomy__wal_append__get_packed_size(&r->app);
 		if (b->n > 0 && bytes + sz > BATCH_MAX_BYTES)
 			break;
 		bytes += sz;
@@ -57,14 +70,49 @@ static size_t take(struct walclient *wc, struct batch *b)
 
 static void send_batch(struct batch *b);
 
+/* Fails requests take() found out of time; counted as completed. */
+static void fail_expired(struct walclient *wc, struct wal_req *r)
+{
+	char err[WALCLIENT_ERR];
+	size_t n = 0;
+
+	while (r != NULL) {
+		struct wal_req *next = r->next;
+		snprintf(err, sizeof(err),
+		         "%s: walwriter did not acknowledge it within %d ms",
+		         r->app.kind, wc->timeout_ms);
+		r->done(r, 0, err);
+		n++;
+		r = next;
+	}
+	if (n > 0) {
+		pthread_mutex_lock(&wc->mu);
+		wc->pending -= n;
+		pthread_mutex_unlock(&wc->mu);
+	}
+}
+
+/* What is left of the oldest request's time, for the batch's next step
+ * (its requests are in submission order). */
+static nng_duration batch_time_left(const struct batch *b)
+{
+	nng_time now = nng_clock();
+
+	return b->reqs[0]->deadline > now
+	           ? (nng_duration)(b->reqs[0]->deadline - now)
+	           : 1;
+}
+
 /* Completes every request of b, then sends what queued up meanwhile on
  * the same context, or leaves it idle. */
 static void finish(struct batch *b, const Autonomy__WalBatchAck *ack,
                    const char *why)
 {
 	struct walclient *wc = b->wc;
+	struct wal_req *expired = NULL;
 	char err[WALCLIENT_ERR];
 	size_t n = b->n;
+	int more;
 
 	for (size_t i = 0; i < n; i++) {
 		struct wal_req *r = b->reqs[i];
@@ -84,10 +132,14 @@ static void finish(struct batch *b, const Autonomy__WalBatchAck *ack,
 	}
 	pthread_mutex_lock(&wc->mu);
 	wc->pending -= n;
-	if (take(wc, b) == 0)
+	/* Decided under the lock: once idle, b may be taken by a submit on
+	 * another thread at once, and must then not be sent from here. */
+	more = take(wc, b, &expired) > 0;
+	if (!more)
 		b->busy = 0;
 	pthread_mutex_unlock(&wc->mu);
-	if (b->busy)
+	fail_expired(wc, expired);
+	if (more)
 		send_batch(b);
 }
 
@@ -107,7 +159,7 @@ static void send_batch(struct batch *b)
 	}
 	b->receiving = 0;
 	nng_aio_set_msg(b->aio, msg);
-	nng_aio_set_timeout(b->aio, b->wc->timeout_ms);
+	nng_aio_set_timeout(b->aio, batch_time_left(b));
 	nng_ctx_send(b->ctx, b->aio);
 }
 
@@ -130,7 +182,7 @@ static void batch_cb(void *arg)
 			return;
 		}
 		b->receiving = 1;
-		nng_aio_set_timeout(b->aio, b->wc->timeout_ms);
+		nng_aio_set_timeout(b->aio, batch_time_left(b));
 		nng_ctx_recv(b->ctx, b->aio);
 		return;
 	}
@@ -194,8 +246,10 @@ struct walclient *walclient_open(nng_socket sock, int inflight, int timeout_ms)
 void walclient_submit(struct walclient *wc, struct wal_req *req)
 {
 	struct batch *idle = NULL;
+	struct wal_req *expired = NULL;
 
 	req->next = NULL;
+	req->deadline = nng_clock() + (nng_time)wc->timeout_ms;
 	pthread_mutex_lock(&wc->mu);
 	*wc->tail = req;
 	wc->tail = &req->next;
@@ -204,10 +258,14 @@ void walclient_submit(struct walclient *wc, struct wal_req *req)
 		if (!wc->b[i].busy) {
 			idle = &wc->b[i];
 			idle->busy = 1;
-			take(wc, idle);
+			if (take(wc, idle, &expired) == 0) {
+				idle->busy = 0; /* all it found had expired */
+				idle = NULL;
+			}
 			break;
 		}
 	pthread_mutex_unlock(&wc->mu);
+	fail_expired(wc, expired);
 	if (idle != NULL)
 		send_batch(idle);
 }

@@ -16,6 +16,8 @@
 #include "envelope.h"
 #include "ipc.h"
 
+#include <nng/supplemental/util/platform.h>
+
 #define WALCLIENT_ERR 320
 
 struct wal_req {
@@ -23,12 +25,15 @@ struct wal_req {
 	void (*done)(struct wal_req *req, int ok, const char *err);
 	void *arg;
 	struct wal_req *next; /* walclient's */
+	nng_time deadline;    /* walclient's: submitted + timeout_ms */
 };
 
 struct walclient;
 
 /* Up to `inflight` batches travel at once, each on its own context of
- * sock; each waits at most timeout_ms for its acknowledgement. */
+ * sock. Every record is acknowledged or failed within timeout_ms of its
+ * submission, however long it queued behind other batches (a hung
+ * walwriter costs a call at most that much). */
 struct walclient *walclient_open(nng_socket sock, int inflight, int timeout_ms);
 
 void walclient_submit(struct walclient *wc, struct wal_req *req);

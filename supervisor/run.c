@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +54,8 @@
 #define READY_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 2000
 #define IPC_TIMEOUT_MS 10000
+/* Less free space than this where the WAL lives: call it full. */
+#define WAL_LOW_SPACE (64 * 1024)
 
 extern char **environ;
 
@@ -432,6 +435,16 @@ static void helper_stop(struct helper *h)
 	helper_collect(h);
 }
 
+/* At once: for toolsrv, which holds nothing to flush, when the run
+ * fails closed. */
+static void helper_kill(struct helper *h)
+{
+	if (h->pid <= 0 || h->reaped)
+		return;
+	pidfd_send_signal(h->pidfd, SIGKILL, NULL, 0);
+	helper_collect(h);
+}
+
 /* Before run.end: toolsrv takes no new call, then policyd finishes the
  * calls in flight and hands their last records (tool.result) to
  * walwriter, so run.end is the last record of the run. */
@@ -475,6 +488,21 @@ static void report_dead_helpers(struct run *r)
 		fprintf(stderr, "autonomy run: helper %s (pid %d) %s\n",
 		        helper_names[i], (int)r->h[i].pid, why);
 	}
+}
+
+/* After walwriter died: a full WAL filesystem is the likely cause worth
+ * naming (its commit then fails with ENOSPC, or EIO for a short write). */
+static void wal_space_note(const struct run *r, char *why, size_t len)
+{
+	struct statvfs st;
+	size_t n = strlen(why);
+
+	if (statvfs(r->waldir, &st) == 0 &&
+	    (unsigned long long)st.f_bavail * st.f_frsize < WAL_LOW_SPACE)
+		snprintf(why + n, len - n,
+		         " (the WAL directory %s has no space left: free "
+		         "some, or give --dir on a larger filesystem)",
+		         r->waldir);
 }
 
 /* ---- talking to walwriter and spawner -------------------------------- */
@@ -1710,7 +1738,14 @@ int run_main(int argc, char **argv)
 		char cbuf[16];
 		snprintf(cbuf, sizeof(cbuf), "%d", code);
 		const char *kv[] = {"exit_status", cbuf, "error", err, NULL};
-		wal_append(&r, "run.end", NULL, kv);
+		/* The spawner's Error may be the WAL's (its layer records
+		 * not durable): then the runtime failed, not the command. */
+		if (wal_append(&r, "run.end", NULL, kv) < 0 &&
+		    code != EXIT_RUNTIME) {
+			fprintf(stderr, "autonomy run: the WAL is failing (see "
+			                "above); nothing was run\n");
+			code = EXIT_RUNTIME;
+		}
 		wal_stats(&r, &fp);
 		fill_footprint(&r, &fp, code);
 		cleanup(&r);
@@ -1724,10 +1759,17 @@ int run_main(int argc, char **argv)
 	dead = supervise(&r);
 	log_debug("run: workload or helper ended");
 	if (dead >= 0) {
-		/* Fail closed. */
-		char why[128], hbuf[16];
+		/* Fail closed: the front door shuts first, so no call is
+		 * decided while the rest winds down (a workload may ignore
+		 * SIGTERM for the whole grace period; the spawner is not on
+		 * the call path, so its death alone stops no call). */
+		char why[PATH_MAX + 256], hbuf[16];
+		if (dead != H_TOOLSRV)
+			helper_kill(&r.h[H_TOOLSRV]);
 		helper_collect(&r.h[dead]);
 		describe_status(r.h[dead].status, why, sizeof(why));
+		if (dead == H_WALWRITER)
+			wal_space_note(&r, why, sizeof(why));
 		fprintf(stderr,
 		        "autonomy run: helper %s (pid %d) %s; no further tool "
 		        "call can be allowed: stopping the workload\n",

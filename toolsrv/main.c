@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	ts.call_timeout_ms = TOOLSRV_CALL_TIMEOUT_MS;
 	ts.send_timeout_ms = TOOLSRV_SEND_TIMEOUT_MS;
 #ifdef AUTONOMY_TEST_HOOKS
-	/* Tests exercise the timeout path without waiting 30 s. */
+	/* Tests exercise the timeout path without waiting 10 s. */
 	{
 		const char *t = getenv("AUTONOMY_TOOLSRV_TIMEOUT_MS");
 		if (t != NULL && atoi(t) > 0) {

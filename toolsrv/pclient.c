@@ -34,6 +34,44 @@ struct pclient {
 	struct pbatch b[PCLIENT_CONTEXTS];
 };
 
+/* Moves queued calls whose time is up onto *expired (failed once the
+ * lock is dropped). Called with pcl->mu held. */
+static void expire(struct pclient *pcl, nng_time now, struct pcall **expired)
+{
+	while (pcl->head != NULL && pcl->head->deadline <= now) {
+		struct pcall *c = pcl->head;
+		pcl->head = c->next;
+		if (pcl->head == NULL)
+			pcl->tail = &pcl->head;
+		c->next = *expired;
+		*expired = c;
+	}
+}
+
+static void fail_expired(struct pclient *pcl, struct pcall *c)
+{
+	while (c != NULL) {
+		struct pcall *next = c->next;
+		snprintf(c->err, sizeof(c->err),
+		         "policyd did not answer within %d ms",
+		         pcl->call_timeout_ms);
+		c->done(c);
+		c = next;
+	}
+}
+
+/* What is left of the oldest call's time (calls are in submission
+ * order), capped at cap_ms. */
+static nng_duration time_left(const struct pbatch *b, int cap_ms)
+{
+	nng_time now = nng_clock();
+	nng_duration left = b->calls[0]->deadline > now
+	                        ? (nng_duration)(b->calls[0]->deadline - now)
+	                        : 1;
+
+	return left < cap_ms ? left : cap_ms;
+}
+
 /* The oldest queued calls into b, within the batch bounds. Called with
  * pcl->mu held. */
 static void take(struct pclient *pcl, struct pbatch *b)
@@ -57,12 +95,13 @@ static void take(struct pclient *pcl, struct pbatch *b)
 
 /* A batch that may go out now, taken and marked busy; NULL if the young
  * batches are all travelling (or nothing waits). Called with mu held. */
-static struct pbatch *dispatchable(struct pclient *pcl)
+static struct pbatch *dispatchable(struct pclient *pcl, struct pcall **expired)
 {
 	nng_time now = nng_clock();
 	struct pbatch *idle = NULL;
 	int young = 0;
 
+	expire(pcl, now, expired);
 	if (pcl->head == NULL)
 		return NULL;
 	for (int i = 0; i < PCLIENT_CONTEXTS; i++) {
@@ -89,16 +128,19 @@ static void send_batch(struct pbatch *b);
 static void dispatch(struct pclient *pcl)
 {
 	struct pbatch *b;
+	struct pcall *expired;
 	int arm = 0;
 
 	for (;;) {
+		expired = NULL;
 		pthread_mutex_lock(&pcl->mu);
-		b = dispatchable(pcl);
+		b = dispatchable(pcl, &expired);
 		if (b == NULL && pcl->head != NULL && !pcl->timer_armed) {
 			pcl->timer_armed = 1;
 			arm = 1;
 		}
 		pthread_mutex_unlock(&pcl->mu);
+		fail_expired(pcl, expired);
 		if (b == NULL)
 			break;
 		send_batch(b);
@@ -172,7 +214,7 @@ static void send_batch(struct pbatch *b)
 	}
 	b->receiving = 0;
 	nng_aio_set_msg(b->aio, msg);
-	nng_aio_set_timeout(b->aio, b->pcl->send_timeout_ms);
+	nng_aio_set_timeout(b->aio, time_left(b, b->pcl->send_timeout_ms));
 	nng_ctx_send(b->ctx, b->aio);
 }
 
@@ -195,7 +237,8 @@ static void batch_cb(void *arg)
 			return;
 		}
 		b->receiving = 1;
-		nng_aio_set_timeout(b->aio, b->pcl->call_timeout_ms);
+		nng_aio_set_timeout(b->aio,
+		                    time_left(b, b->pcl->call_timeout_ms));
 		nng_ctx_recv(b->ctx, b->aio);
 		return;
 	}
@@ -261,6 +304,7 @@ void pclient_submit(struct pclient *pcl, struct pcall *pc)
 	pc->resp = NULL;
 	pc->shared = NULL;
 	pc->err[0] = '\0';
+	pc->deadline = nng_clock() + (nng_time)pcl->call_timeout_ms;
 	pthread_mutex_lock(&pcl->mu);
 	*pcl->tail = pc;
 	pcl->tail = &pc->next;

@@ -8,11 +8,14 @@
  * Each call's completion callback runs exactly once, on an nng thread:
  * with its ToolResponse (pcall.resp, valid until pcall_release()) or
  * with pcall.err set (policyd unreachable, timed out, refused the batch,
- * or answered something malformed: the caller fails closed, 503). */
+ * or answered something malformed: the caller fails closed, 503). It
+ * runs within call_timeout_ms of pclient_submit(), however long the
+ * call waited for a batch (a hung policyd costs a call at most that). */
 #ifndef AUTONOMY_TOOLSRV_PCLIENT_H
 #define AUTONOMY_TOOLSRV_PCLIENT_H
 
 #include <nng/nng.h>
+#include <nng/supplemental/util/platform.h>
 #include <stddef.h>
 
 #include "envelope.h"
@@ -37,6 +40,7 @@ struct pcall {
 	/* pclient's */
 	struct pshared *shared;
 	struct pcall *next;
+	nng_time deadline; /* submitted + call_timeout_ms */
 };
 
 struct pclient *pclient_open(nng_socket sock, int send_timeout_ms,

@@ -12,8 +12,11 @@
 #define TOOLSRV_MAX_CONNECTIONS 256
 /* An idle or slow client is dropped after this many seconds. */
 #define TOOLSRV_CONN_TIMEOUT_S 15
-/* How long one call may wait for policyd's decision. */
-#define TOOLSRV_CALL_TIMEOUT_MS 30000
+/* How long one call may wait for policyd's answer, from the moment
+ * toolsrv has its body: then 503. Above policyd's own bound for a WAL
+ * record (POLICYD_WAL_TIMEOUT_MS, 5 s), so when walwriter hangs the
+ * caller hears policyd's reason; this bound applies when policyd hangs. */
+#define TOOLSRV_CALL_TIMEOUT_MS 10000
 /* How long a request may wait to be handed to policyd (no pipe). */
 #define TOOLSRV_SEND_TIMEOUT_MS 5000
 

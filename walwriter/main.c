@@ -93,6 +93,10 @@ static struct {
 	struct slot *head, **tail;
 	int stopping, stopped, failed;
 	unsigned owed; /* Error replies still to send after a failure */
+	/* Why the WAL failed (e.g. "commit: No space left on device"):
+	 * written once, before failed is set, and told to every append
+	 * refused from then on. */
+	char fail_reason[600];
 	uint64_t records, allowed, denied, refused, last_seq;
 } q = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -160,6 +164,17 @@ static int kind_allowed(const char *origin, const char *kind)
 		if (strcmp(r->kinds[i], kind) == 0)
 			return 1;
 	return 0;
+}
+
+/* The Error an append gets once the WAL is failed or stopping. */
+static const char *unavailable_reason(void)
+{
+	const char *why;
+
+	pthread_mutex_lock(&q.mu);
+	why = q.failed ? q.fail_reason : "WAL closing; append not recorded";
+	pthread_mutex_unlock(&q.mu);
+	return why;
 }
 
 /* Hands s to the committer, which replies once its transaction is
@@ -328,8 +343,15 @@ static void *committer_main(void *arg)
 					count_record(s->ent[i].e.rec.kind);
 			q.last_seq = wal_last_seq(wal);
 		} else {
+			snprintf(q.fail_reason, sizeof(q.fail_reason),
+			         "WAL commit failed (%.500s); append not "
+			         "recorded",
+			         err);
 			q.failed = 1;
-			q.owed = (unsigned)n;
+			/* one Error reply per slot, however many records */
+			q.owed = 0;
+			for (s = list; s != NULL; s = s->next)
+				q.owed++;
 		}
 		pthread_mutex_unlock(&q.mu);
 
@@ -339,8 +361,7 @@ static void *committer_main(void *arg)
 			next = s->next;
 			if (rc != 0) {
 				s->owes_failure = 1;
-				reply_error(s, "WAL commit failed; append "
-				               "not recorded");
+				reply_error(s, q.fail_reason);
 			} else if (s->batch)
 				reply_batch_ack(s);
 			else if (s->ent[0].refused != NULL)
@@ -412,7 +433,7 @@ static void refuse(struct slot *s, const char *origin, int pid,
 	entry_refused(&s->one, &s->one_refusal, origin, pid, kind, audit_id,
 	              tool, reason);
 	if (commit_queue(s) < 0)
-		reply_error(s, "refused; WAL unavailable");
+		reply_error(s, unavailable_reason());
 }
 
 /* Fills en from one append, or makes it a refusal (r, or allocated when
@@ -456,9 +477,7 @@ static void serve_append(struct slot *s, const char *origin, int pid,
 	s->ent = &s->one;
 	(void)entry_from_append(&s->one, &s->one_refusal, origin, pid, a);
 	if (commit_queue(s) < 0)
-		reply_error(s, s->one.refused ? "refused; WAL unavailable"
-		                              : "WAL commit failed; append "
-		                                "not recorded");
+		reply_error(s, unavailable_reason());
 }
 
 static void serve_batch(struct slot *s, const char *origin, int pid,
@@ -478,7 +497,7 @@ static void serve_batch(struct slot *s, const char *origin, int pid,
 			return;
 		}
 	if (commit_queue(s) < 0)
-		reply_error(s, "WAL commit failed; append not recorded");
+		reply_error(s, unavailable_reason());
 }
 
 /* After the reply: the slot's records and request go. */

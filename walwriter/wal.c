@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -23,14 +26,12 @@ struct wal {
 
 static const uint8_t zero_hash[WAL_HASH_LEN];
 
-/* Checks one stored record against the chain so far: key, seq, link and
- * hash. 0 if it is sound, else WAL_CORRUPT with err saying why. */
-static int check_record(const MDB_val *key, const WalRecord *rec,
-                        uint64_t expect_seq, const uint8_t prev[WAL_HASH_LEN],
-                        char *err, size_t errlen)
+/* Checks one stored record against the chain so far: key, seq and the
+ * hash fields' sizes here; link and hash in check_record(). 0 if it is
+ * sound, else WAL_CORRUPT with err saying why. */
+static int check_fields(const MDB_val *key, const WalRecord *rec,
+                        uint64_t expect_seq, char *err, size_t errlen)
 {
-	uint8_t hash[WAL_HASH_LEN];
-	char a[2 * WAL_HASH_LEN + 1], b[2 * WAL_HASH_LEN + 1];
 	uint64_t kseq;
 
 	if (key->mv_size != 8) {
@@ -54,6 +55,21 @@ static int check_record(const MDB_val *key, const WalRecord *rec,
 		       rec->prev_hash.len, rec->hash.len, WAL_HASH_LEN);
 		return WAL_CORRUPT;
 	}
+	return 0;
+}
+
+/* The fields, then the link (when prev is given) and the hash (with
+ * hasher when given, else walrec_hash). */
+static int check_record(const MDB_val *key, const WalRecord *rec,
+                        uint64_t expect_seq, const uint8_t prev[WAL_HASH_LEN],
+                        struct walrec_hasher *hasher, char *err, size_t errlen)
+{
+	uint8_t hash[WAL_HASH_LEN];
+	char a[2 * WAL_HASH_LEN + 1], b[2 * WAL_HASH_LEN + 1];
+	int rc;
+
+	if ((rc = check_fields(key, rec, expect_seq, err, errlen)) != 0)
+		return rc;
 	if (prev != NULL &&
 	    memcmp(rec->prev_hash.data, prev, WAL_HASH_LEN) != 0) {
 		walrec_hex(rec->prev_hash.data, WAL_HASH_LEN, a);
@@ -63,7 +79,8 @@ static int check_record(const MDB_val *key, const WalRecord *rec,
 		       b);
 		return WAL_CORRUPT;
 	}
-	if (walrec_hash(rec->prev_hash.data, rec, hash) < 0) {
+	if ((hasher ? walrec_hasher_hash(hasher, rec->prev_hash.data, rec, hash)
+	            : walrec_hash(rec->prev_hash.data, rec, hash)) < 0) {
 		errorf(err, errlen, "cannot compute hash");
 		return -1;
 	}
@@ -128,7 +145,8 @@ static int load_tail(struct wal *w, char *err, size_t errlen)
 		rc = errorf(err, errlen, "last record does not decode");
 	} else {
 		char why[256];
-		if (check_record(&key, rec, 0, NULL, why, sizeof(why)) != 0) {
+		if (check_record(&key, rec, 0, NULL, NULL, why, sizeof(why)) !=
+		    0) {
 			rc = errorf(err, errlen, "last record (seq %llu): %s",
 			            (unsigned long long)rec->seq, why);
 		} else {
@@ -208,7 +226,10 @@ int wal_open(struct wal **wp, const char *dir, enum wal_mode mode, char *err,
 		free(w);
 		return errorf(err, errlen, "%s: %s", dir, mdb_strerror(rc));
 	}
-	if (load_tail(w, err, errlen) < 0) {
+	/* Only a writer needs the tail (and must refuse a broken one); a
+	 * reader opens any WAL, so `wal verify` can name a bad last record
+	 * instead of failing to open it. */
+	if (mode == WAL_WRITE && load_tail(w, err, errlen) < 0) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", err ? err : "");
 		wal_close(w);
@@ -295,7 +316,12 @@ int wal_append(struct wal *w, struct wal_entry *const *entries, size_t n,
 	}
 #endif
 	if ((rc = mdb_txn_commit(txn)) != 0)
-		return errorf(err, errlen, "commit: %s", mdb_strerror(rc));
+		/* LMDB turns a short page write (a full disk, mid-write)
+		 * into EIO; ENOSPC only when not a byte fit. */
+		return errorf(err, errlen, "commit: %s%s", mdb_strerror(rc),
+		              rc == EIO || rc == ENOSPC
+		                  ? " (is the WAL's filesystem full?)"
+		                  : "");
 	w->last_seq = seq;
 	memcpy(w->last_hash, head, WAL_HASH_LEN);
 	return 0;
@@ -337,6 +363,139 @@ int wal_foreach(struct wal *w, wal_visit_fn fn, void *arg, char *err,
 	return ret;
 }
 
+/* verify decodes every record into an arena that is emptied before the
+ * next one: the same protobuf-c unpack (and so the same checks), without
+ * a malloc and free per field. A record larger than the arena spills to
+ * malloc'd blocks, freed with the arena. */
+#define ARENA_BYTES (256 * 1024)
+
+struct arena {
+	size_t used;
+	struct spill {
+		struct spill *next;
+		max_align_t data[];
+	} * spill;
+	max_align_t buf[ARENA_BYTES / sizeof(max_align_t)];
+};
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size_t need =
+	    (size + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	struct spill *s;
+
+	if (need >= size && need <= sizeof(a->buf) - a->used) {
+		void *p = (char *)a->buf + a->used;
+		a->used += need;
+		return p;
+	}
+	if ((s = malloc(sizeof(*s) + size)) == NULL)
+		return NULL;
+	s->next = a->spill;
+	a->spill = s;
+	return s->data;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data; /* everything goes at arena_reset */
+	(void)p;
+}
+
+static void arena_reset(struct arena *a)
+{
+	while (a->spill != NULL) {
+		struct spill *next = a->spill->next;
+		free(a->spill);
+		a->spill = next;
+	}
+	a->used = 0;
+}
+
+/* wal_verify checks the chain in chunks: this thread reads CHUNK
+ * records off the cursor (pointers into the map, valid for the read
+ * transaction), VERIFY_THREADS workers each decode and check a slice
+ * (key, seq, hash lengths, the hash recomputed from the stored prev_hash)
+ * and this thread then walks the chunk in order, checking each link, so
+ * the first bad record and the reason are those a one-by-one walk would
+ * report. */
+#define CHUNK 8192
+#define VERIFY_THREADS 4
+
+enum rec_state { REC_OK, REC_BAD_EARLY, REC_BAD_HASH, REC_FAIL };
+
+struct verify_slot {
+	MDB_val key, val;
+	uint8_t prev[WAL_HASH_LEN], hash[WAL_HASH_LEN];
+};
+
+struct verify_worker {
+	pthread_t th;
+	struct verify_slot *slots;
+	int joined;      /* ran on its own thread */
+	size_t from, to; /* the slice [from, to) of the chunk */
+	uint64_t base;   /* expected seq of slot 0 */
+	size_t bad;      /* first slot not REC_OK, or to */
+	enum rec_state state;
+	char err[512];
+	struct walrec_hasher *hasher;
+	struct arena *arena;
+};
+
+/* Everything check_record() checks but the link, in its order; the hash
+ * mismatch, which it checks after the link, is REC_BAD_HASH. */
+static enum rec_state check_slot(struct verify_worker *vw,
+                                 struct verify_slot *sl, uint64_t expect)
+{
+	ProtobufCAllocator alloc = {arena_alloc, arena_free, vw->arena};
+	uint8_t hash[WAL_HASH_LEN];
+	char a[2 * WAL_HASH_LEN + 1], b[2 * WAL_HASH_LEN + 1];
+	WalRecord *rec;
+	enum rec_state st = REC_OK;
+
+	arena_reset(vw->arena);
+	if ((rec = autonomy__wal_record__unpack(&alloc, sl->val.mv_size,
+	                                        sl->val.mv_data)) == NULL) {
+		errorf(vw->err, sizeof(vw->err), "record does not decode");
+		return REC_BAD_EARLY;
+	}
+	if (check_fields(&sl->key, rec, expect, vw->err, sizeof(vw->err)) != 0)
+		return REC_BAD_EARLY;
+	memcpy(sl->prev, rec->prev_hash.data, WAL_HASH_LEN);
+	memcpy(sl->hash, rec->hash.data, WAL_HASH_LEN);
+	if (walrec_hasher_hash(vw->hasher, rec->prev_hash.data, rec, hash) <
+	    0) {
+		errorf(vw->err, sizeof(vw->err), "cannot compute hash");
+		st = REC_FAIL;
+	} else if (memcmp(hash, rec->hash.data, WAL_HASH_LEN) != 0) {
+		walrec_hex(rec->hash.data, WAL_HASH_LEN, a);
+		walrec_hex(hash, WAL_HASH_LEN, b);
+		errorf(vw->err, sizeof(vw->err),
+		       "hash mismatch: stored %s, computed %s", a, b);
+		st = REC_BAD_HASH;
+	}
+	return st;
+}
+
+static void *verify_slice(void *arg)
+{
+	struct verify_worker *vw = arg;
+
+	vw->bad = vw->to;
+	vw->state = REC_OK;
+	for (size_t i = vw->from; i < vw->to; i++) {
+		enum rec_state st = check_slot(vw, &vw->slots[i], vw->base + i);
+		if (st != REC_OK) {
+			vw->bad = i;
+			vw->state = st;
+			break;
+		}
+	}
+	arena_reset(vw->arena);
+	return NULL;
+}
+
 int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
                size_t errlen)
 {
@@ -344,35 +503,95 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 	uint64_t expect = 1;
 	MDB_txn *txn;
 	MDB_cursor *cur;
-	MDB_val key, val;
 	MDB_cursor_op op = MDB_FIRST;
-	int rc, ret = 0;
+	struct verify_slot *slots = calloc(CHUNK, sizeof(*slots));
+	struct verify_worker vw[VERIFY_THREADS];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nw = ncpu < 1                ? 1
+	         : ncpu > VERIFY_THREADS ? VERIFY_THREADS
+	                                 : (int)ncpu;
+	int rc = 0, ret = 0, done = 0;
 
 	*nrecords = 0;
 	*bad_seq = 0;
 	memcpy(prev, zero_hash, WAL_HASH_LEN);
-	if (read_cursor(w, &txn, &cur, err, errlen) < 0)
-		return -1;
-	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
-		WalRecord *rec;
-		op = MDB_NEXT;
-		if (key.mv_size == 8)
-			*bad_seq = walrec_key_seq(key.mv_data);
-		else
-			*bad_seq = expect;
-		if ((rec = decode(&val)) == NULL) {
-			errorf(err, errlen, "record does not decode");
-			ret = WAL_CORRUPT;
-			break;
+	memset(vw, 0, sizeof(vw));
+	for (int t = 0; t < nw; t++)
+		if ((vw[t].arena = calloc(1, sizeof(struct arena))) == NULL ||
+		    (vw[t].hasher = walrec_hasher_new()) == NULL)
+			ret = -1;
+	if (slots == NULL || ret != 0) {
+		ret = errorf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (read_cursor(w, &txn, &cur, err, errlen) < 0) {
+		ret = -1;
+		goto out;
+	}
+	while (!done && ret == 0) {
+		size_t n = 0, per;
+		while (n < CHUNK &&
+		       (rc = mdb_cursor_get(cur, &slots[n].key, &slots[n].val,
+		                            op)) == 0) {
+			op = MDB_NEXT;
+			n++;
 		}
-		ret = check_record(&key, rec, expect, prev, err, errlen);
-		if (ret == 0)
-			memcpy(prev, rec->hash.data, WAL_HASH_LEN);
-		autonomy__wal_record__free_unpacked(rec, NULL);
-		if (ret != 0)
-			break;
-		(*nrecords)++;
-		expect++;
+		if (n < CHUNK)
+			done = 1;
+		per = (n + (size_t)nw - 1) / (size_t)nw;
+		for (int t = 0; t < nw; t++) {
+			vw[t].slots = slots;
+			vw[t].base = expect;
+			vw[t].from = (size_t)t * per < n ? (size_t)t * per : n;
+			vw[t].to = vw[t].from + per < n ? vw[t].from + per : n;
+			vw[t].joined =
+			    t > 0 && vw[t].from < vw[t].to &&
+			    pthread_create(&vw[t].th, NULL, verify_slice,
+			                   &vw[t]) == 0;
+		}
+		for (int t = 0; t < nw; t++)
+			if (!vw[t].joined) /* ours, or no thread to be had */
+				verify_slice(&vw[t]);
+		for (int t = 1; t < nw; t++)
+			if (vw[t].joined)
+				pthread_join(vw[t].th, NULL);
+		/* In order: the slice's first bad record, else each link. */
+		for (int t = 0; t < nw && ret == 0; t++) {
+			for (size_t i = vw[t].from; i < vw[t].to; i++) {
+				struct verify_slot *sl = &slots[i];
+				char a[2 * WAL_HASH_LEN + 1],
+				    b[2 * WAL_HASH_LEN + 1];
+				*bad_seq = sl->key.mv_size == 8
+				               ? walrec_key_seq(sl->key.mv_data)
+				               : expect;
+				if (i == vw[t].bad &&
+				    vw[t].state != REC_BAD_HASH) {
+					errorf(err, errlen, "%s", vw[t].err);
+					ret = vw[t].state == REC_FAIL
+					          ? -1
+					          : WAL_CORRUPT;
+					break;
+				}
+				if (memcmp(sl->prev, prev, WAL_HASH_LEN) != 0) {
+					walrec_hex(sl->prev, WAL_HASH_LEN, a);
+					walrec_hex(prev, WAL_HASH_LEN, b);
+					ret = WAL_CORRUPT;
+					errorf(err, errlen,
+					       "prev_hash %s does not link to "
+					       "the previous hash %s",
+					       a, b);
+					break;
+				}
+				if (i == vw[t].bad) {
+					errorf(err, errlen, "%s", vw[t].err);
+					ret = WAL_CORRUPT;
+					break;
+				}
+				memcpy(prev, sl->hash, WAL_HASH_LEN);
+				(*nrecords)++;
+				expect++;
+			}
+		}
 	}
 	if (ret == 0 && rc != MDB_NOTFOUND)
 		ret = errorf(err, errlen, "read: %s", mdb_strerror(rc));
@@ -380,5 +599,13 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 		*bad_seq = 0;
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+out:
+	for (int t = 0; t < nw; t++) {
+		if (vw[t].arena != NULL)
+			arena_reset(vw[t].arena);
+		free(vw[t].arena);
+		walrec_hasher_free(vw[t].hasher);
+	}
+	free(slots);
 	return ret;
 }

@@ -26,13 +26,15 @@ struct wal;
 /* Opens the WAL in dir (which must exist). WAL_WRITE creates the LMDB
  * files if missing, reads the last record and checks its hash so appends
  * continue the chain; a WAL whose tail does not verify is refused.
- * WAL_READ refuses a directory that holds no data.mdb ("not a WAL").
+ * WAL_READ refuses a directory that holds no data.mdb ("not a WAL"),
+ * but not a broken tail: wal_verify() names that.
  * 0 on success, else -1 with why in err. */
 int wal_open(struct wal **w, const char *dir, enum wal_mode mode, char *err,
              size_t errlen);
 void wal_close(struct wal *w);
 
-/* Seq of the last record (0 for an empty WAL) as known to this handle. */
+/* Seq of the last record (0 for an empty WAL) as known to this handle
+ * (a WAL_WRITE one: a reader does not load the tail). */
 uint64_t wal_last_seq(const struct wal *w);
 
 /* One record to append. The caller fills rec's audit_id, kind, origin,
@@ -59,11 +61,12 @@ typedef int (*wal_visit_fn)(uint64_t key_seq, const WalRecord *rec, void *arg);
 int wal_foreach(struct wal *w, wal_visit_fn fn, void *arg, char *err,
                 size_t errlen);
 
-/* Walks the whole chain: every key is 8 bytes and equals its record's
- * seq, seqs run 1, 2, 3..., every prev_hash is the previous record's hash
- * (zeros first) and every hash recomputes. Returns 0 with *nrecords set,
- * WAL_CORRUPT with *bad_seq and err saying what is wrong with the first
- * bad record, or -1 if the WAL cannot be read. */
+/* Walks the whole chain (in chunks, decoded and hashed on up to four
+ * threads; the result is the one-by-one walk's): every key is 8 bytes and
+ * equals its record's seq, seqs run 1, 2, 3..., every prev_hash is the previous
+ * record's hash (zeros first) and every hash recomputes. Returns 0 with
+ * *nrecords set, WAL_CORRUPT with *bad_seq and err saying what is wrong with
+ * the first bad record, or -1 if the WAL cannot be read. */
 int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
                size_t errlen);
 

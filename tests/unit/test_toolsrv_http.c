@@ -674,7 +674,7 @@ static void test_unavailable(void **state)
 	resp_free(&r);
 #ifdef AUTONOMY_TEST_HOOKS
 	/* policyd never answers: the call times out (1.5 s in this test;
-	 * only test builds can shorten toolsrv's 30 s timeout) */
+	 * only test builds can shorten toolsrv's 10 s timeout) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	request_once("POST", "/v1/tool", AUTH, "{\"kind\":\"tool.hang\"}", &r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

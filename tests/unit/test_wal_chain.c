@@ -236,10 +236,15 @@ static void test_flipped_byte_names_seq(void **state)
 	assert_non_null(strstr(out, "seq 3"));
 	flip_value(f->dir, 3, (long)len / 2);
 
-	/* A broken tail is refused by the writer: appending would bury it. */
+	/* A broken tail is refused by the writer: appending would bury it.
+	 * verify names it like any other bad record (exit 1, not 2). */
 	flip_value(f->dir, 5, (long)len / 2);
 	assert_int_equal(wal_open(&w, f->dir, WAL_WRITE, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "seq 5"));
+	expect_verify(f->dir, WAL_CORRUPT, 0, 5);
+	assert_int_equal(
+	    run_cmd(out, sizeof(out), 4, "wal", "verify", "--dir", f->dir), 1);
+	assert_non_null(strstr(out, "BAD seq 5"));
 }
 
 static void test_deleted_record_is_a_gap(void **state)
@@ -266,6 +271,43 @@ static void test_deleted_record_is_a_gap(void **state)
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 	expect_verify(f->dir, WAL_CORRUPT, 0, 4);
+}
+
+/* verify works in chunks of 8192 records, each split between threads:
+ * a bad record anywhere (slice and chunk edges included) is still the
+ * first one named, with exactly the records before it counted, and two
+ * bad records name the first. */
+static void test_large_wal_names_first_bad(void **state)
+{
+	static const uint64_t at[] = {1,    2,    4096,  4097, 8192,
+	                              8193, 8194, 12289, 20000};
+	struct fixture *f = *state;
+	struct wal *w;
+	uint64_t n, bad;
+	char err[512];
+	size_t len;
+
+	assert_int_equal(wal_open(&w, f->dir, WAL_WRITE, err, sizeof(err)), 0);
+	append_n(w, 20000, 7);
+	wal_close(w);
+	expect_verify(f->dir, 0, 20000, 0);
+	for (size_t i = 0; i < sizeof(at) / sizeof(*at); i++) {
+		len = flip_value(f->dir, at[i], -1);
+		flip_value(f->dir, at[i], (long)len / 2);
+		if (i + 1 < sizeof(at) / sizeof(*at)) /* a later one too */
+			flip_value(f->dir, at[i + 1], (long)len / 2);
+		assert_int_equal(
+		    wal_open(&w, f->dir, WAL_READ, err, sizeof(err)), 0);
+		assert_int_equal(wal_verify(w, &n, &bad, err, sizeof(err)),
+		                 WAL_CORRUPT);
+		wal_close(w);
+		assert_int_equal(bad, at[i]);
+		assert_int_equal(n, at[i] - 1);
+		flip_value(f->dir, at[i], (long)len / 2);
+		if (i + 1 < sizeof(at) / sizeof(*at))
+			flip_value(f->dir, at[i + 1], (long)len / 2);
+	}
+	expect_verify(f->dir, 0, 20000, 0);
 }
 
 static void test_reopen_continues_chain(void **state)
@@ -358,6 +400,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_deleted_record_is_a_gap, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_large_wal_names_first_bad,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_continues_chain, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_wal_cmd, setup, teardown),

@@ -451,6 +451,65 @@ static int finish_peer(pid_t pid, int go)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* A policy.allow whose attributes claim to come from the supervisor:
+ * only the connection says who wrote it. */
+static Envelope *append_claiming(nng_socket s)
+{
+	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
+	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;
+	Autonomy__Attr at[2] = {AUTONOMY__ATTR__INIT, AUTONOMY__ATTR__INIT};
+	Autonomy__Attr *atp[2] = {&at[0], &at[1]};
+	char err[256];
+
+	a.kind = "policy.allow";
+	a.audit_id = "audit-claims";
+	a.tool = "tool.echo";
+	at[0].key = "origin";
+	at[0].value = "supervisor";
+	at[1].key = "peer_origin";
+	at[1].value = "supervisor";
+	a.n_attrs = 2;
+	a.attrs = atp;
+	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
+	req.wal_append = &a;
+	if (ipc_call_sock(s, &req, &resp, err, sizeof(err)) != 0)
+		return NULL;
+	return resp;
+}
+
+/* A WalAppend carrying an origin field the schema does not have (field
+ * 5, "supervisor"), as a forger hoping it would be read: envelope_unpack
+ * refuses unknown fields, so it is malformed. */
+static Envelope *append_with_origin_field(nng_socket s)
+{
+	static const uint8_t origin_field[] = {0x2a, 10,  's', 'u', 'p', 'e',
+	                                       'r',  'v', 'i', 's', 'o', 'r'};
+	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;
+	uint8_t inner[256], buf[300];
+	size_t n, len = 0;
+	char *rbuf, err[256];
+	size_t rlen;
+	Envelope *r;
+
+	a.kind = "policy.allow";
+	a.audit_id = "audit-extra";
+	n = autonomy__wal_append__pack(&a, inner);
+	memcpy(inner + n, origin_field, sizeof(origin_field));
+	n += sizeof(origin_field);
+	buf[len++] = 0x08; /* version 1 */
+	buf[len++] = 1;
+	buf[len++] = 12 << 3 | 2; /* wal_append */
+	buf[len++] = (uint8_t)n;
+	memcpy(buf + len, inner, n);
+	len += n;
+	if (nng_send(s, buf, len, 0) != 0 ||
+	    nng_recv(s, &rbuf, &rlen, NNG_FLAG_ALLOC) != 0)
+		return NULL;
+	r = envelope_unpack((uint8_t *)rbuf, rlen, err, sizeof(err));
+	nng_free(rbuf, rlen);
+	return r;
+}
+
 static int peer_main(int argc, char **argv)
 {
 	nng_socket s;
@@ -482,6 +541,10 @@ static int peer_main(int argc, char **argv)
 			    AUTONOMY__WAL_STATS_REQUEST__INIT;
 			r = call_simple(
 			    s, AUTONOMY__ENVELOPE__BODY_WAL_STATS_REQUEST, &sr);
+		} else if (strcmp(kind, "CLAIMS") == 0) {
+			r = append_claiming(s);
+		} else if (strcmp(kind, "EXTRA") == 0) {
+			r = append_with_origin_field(s);
 		} else {
 			r = append_on(s, NULL, kind, "audit-peer");
 		}
@@ -558,6 +621,63 @@ static void test_origin_from_connection(void **state)
 	assert_int_equal(st->last_seq, 14);
 	envelope_free(h);
 	assert_int_equal(verify_ok(f->waldir), 14);
+}
+
+struct origin_check {
+	const char *audit_id;
+	size_t n;
+	int origin_ok;
+};
+
+static int origin_visit(uint64_t seq, const WalRecord *r, void *arg)
+{
+	struct origin_check *oc = arg;
+
+	(void)seq;
+	if (strcmp(r->audit_id, oc->audit_id) == 0) {
+		oc->n++;
+		oc->origin_ok = strcmp(r->kind, "policy.allow") == 0 &&
+		                strcmp(r->origin, "policyd") == 0;
+	}
+	return 0;
+}
+
+/* Origin stamping (issue 6): a record that claims another origin is
+ * stored with the connection's origin, one that carries an origin field
+ * is refused as malformed, and a kind the origin may not write is
+ * refused and the refusal itself recorded. */
+static void test_forged_origin(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const policyd[] = {"CLAIMS:ack", "EXTRA:error",
+	                                      "run.start:error"};
+	struct origin_check oc = {.audit_id = "audit-claims"};
+	struct find fd = {.kind = "wal.refused", .want_kind = "run.start"};
+	struct wal *w;
+	char err[256];
+	pid_t pid;
+	int go;
+
+	pid = start_peer(f->url, &go, policyd, 3);
+	assert_int_equal(send_peer_table(f->sock, "policyd", pid), 0);
+	assert_int_equal(finish_peer(pid, go), 0);
+
+	assert_int_equal(wal_open(&w, f->waldir, WAL_READ, err, sizeof(err)),
+	                 0);
+	assert_int_equal(wal_foreach(w, origin_visit, &oc, err, sizeof(err)),
+	                 0);
+	assert_int_equal(oc.n, 1);
+	assert_true(oc.origin_ok); /* policyd's, not "supervisor" */
+	oc = (struct origin_check){.audit_id = "audit-extra"};
+	assert_int_equal(wal_foreach(w, origin_visit, &oc, err, sizeof(err)),
+	                 0);
+	assert_int_equal(oc.n, 0); /* the malformed one: nothing stored */
+	fd.want_pid = pid;
+	assert_int_equal(wal_foreach(w, find_visit, &fd, err, sizeof(err)), 0);
+	wal_close(w);
+	assert_int_equal(fd.n, 1);
+	assert_true(fd.attrs_ok); /* walwriter's, naming pid and run.start */
+	assert_int_equal(verify_ok(f->waldir), 2);
 }
 
 struct appender {
@@ -737,6 +857,8 @@ int main(int argc, char **argv)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_forbidden_kind_refused_and_recorded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forged_origin, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_origin_from_connection, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_appends, setup,
