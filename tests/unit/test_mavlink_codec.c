@@ -477,14 +477,16 @@ static void test_statustext_full_length(void **state)
 	struct mav_parser p;
 	struct mav_frame f;
 	struct mav_msg m, back;
+	size_t len;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
 	m.id = MAV_MSG_STATUSTEXT;
 	memset(m.u.statustext.text, 'x', MAV_STATUSTEXT_LEN);
-	assert_true(mav_msg_encode(&l, 2, &m, out, sizeof(out)) > 0);
+	len = mav_msg_encode(&l, 2, &m, out, sizeof(out));
+	assert_true(len > 0);
 	mav_parser_init(&p);
-	assert_int_equal(parse_all(&p, out, sizeof(out), &f, 1), 1);
+	assert_int_equal(parse_all(&p, out, len, &f, 1), 1);
 	assert_int_equal(f.len, 51); /* no NUL on the wire, no extensions */
 	mav_msg_unpack(&f, &back);
 	assert_int_equal(strlen(back.u.statustext.text), MAV_STATUSTEXT_LEN);
@@ -510,7 +512,7 @@ static void test_truncation(void **state)
 	                 MAV_V2_HEADER + 24 + 2);
 	assert_int_equal(out[1], 24);
 	mav_parser_init(&p);
-	assert_int_equal(parse_all(&p, out, sizeof(out), &f, 1), 1);
+	assert_int_equal(parse_all(&p, out, MAV_V2_HEADER + 24 + 2, &f, 1), 1);
 	mav_msg_unpack(&f, &back);
 	assert_int_equal(back.u.global_position_int.lat, 473977420);
 	assert_int_equal(back.u.global_position_int.vy, -5);
