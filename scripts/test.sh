@@ -25,6 +25,11 @@ bash tests/cedar/selftest.sh
 bash tests/cedar/diff.sh build/policyd/cedar/cedar_batch "${CEDAR_DIFF_CASES:-5000}" 1
 bash tests/cedar/integration.sh build/policyd/cedar/cedar_batch
 
+echo "== MAVLink: interop with node-mavlink (codec both ways; mavsim over tcp, udp, a pty)"
+# The other side is npm node-mavlink (tests/mavlink/package.json).
+bash tests/mavlink/setup.sh
+python3 tests/mavlink/interop.py build/mavlink/mavsim build/mavlink/mavcodec
+
 echo "== ASan+UBSan build: unit tests"
 [ -f build-asan/build.ninja ] ||
   CC=clang meson setup build-asan -Db_sanitize=address,undefined \
