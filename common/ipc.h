@@ -14,6 +14,7 @@
 #define IPC_POLICYD "policyd.sock"
 #define IPC_WALWRITER "walwriter.sock"
 #define IPC_SPAWNER "spawner.sock"
+#define IPC_FETCHER "fetcher.sock"
 
 /* Writes "ipc://<rundir>/<name>" into url. -1 if it does not fit (the
  * sun_path limit is 108 bytes). */

@@ -22,7 +22,9 @@ const char run_usage[] =
     "                    PATH[,PATH...]]... [--preload-connect-allowlist\n"
     "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
     "                    B]] [--no-landlock] [--net none|host]\n"
-    "                    [--allow-landlock-only] [--] CMD [ARGS...]\n"
+    "                    [--allow-landlock-only]\n"
+    "                    [--allow-domain HOST[:PORT]]... [--ca-file PATH]\n"
+    "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
     "AUTONOMY_RUNTIME_TOKEN; every POST /v1/tool it makes is decided by\n"
@@ -95,6 +97,15 @@ const char run_usage[] =
     "               network namespace (nested in a container), run on the\n"
     "               host's network with the other layers: prints a\n"
     "               WARNING, recorded in the WAL. Without it, refused\n"
+    "  --allow-domain HOST[:PORT]  tool.http_get may fetch from HOST (an\n"
+    "               exact name or address, or *.example.com for the\n"
+    "               names below it), on PORT or any port. Repeatable;\n"
+    "               added to the --policy bundle's runtime.allowed_domains.\n"
+    "               With none, every tool.http_get is refused. Loopback,\n"
+    "               private, link-local and multicast addresses are\n"
+    "               refused unless the host or address is listed exactly\n"
+    "  --ca-file PATH  verify tool.http_get's TLS servers against the PEM\n"
+    "               CA certificates in PATH instead of the system store\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -115,6 +126,8 @@ static const char *const valued_flags[] = {"--dir",
                                            "--preload-connect-allowlist",
                                            "--dlopen-allowlist-from-bundle",
                                            "--net",
+                                           "--allow-domain",
+                                           "--ca-file",
                                            NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
@@ -184,6 +197,11 @@ static const char *flag_need(const char *flag)
 		return "a bundle (a directory, a .tar or name:version)";
 	if (strcmp(flag, "--net") == 0)
 		return "none or host";
+	if (strcmp(flag, "--allow-domain") == 0)
+		return "a host (api.example.com, *.example.com, 10.0.0.1), "
+		       "optionally :PORT";
+	if (strcmp(flag, "--ca-file") == 0)
+		return "a PEM file of CA certificates";
 	return "a directory";
 }
 
@@ -458,6 +476,15 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 				o->dlopen_bundle = val;
 			} else if (strcmp(flag, "--net") == 0) {
 				o->net_flag = val;
+			} else if (strcmp(flag, "--allow-domain") == 0) {
+				if (o->nallow_domain >= RUN_MAX_ALLOW_DOMAINS)
+					return errorf(err, errlen,
+					              "%s: more than %d given",
+					              flag,
+					              RUN_MAX_ALLOW_DOMAINS);
+				o->allow_domain[o->nallow_domain++] = val;
+			} else if (strcmp(flag, "--ca-file") == 0) {
+				o->ca_file = val;
 			} else {
 				o->cache_dir = val;
 			}

@@ -13,7 +13,8 @@
 
 #define RUN_MAX_MISPLACED 8
 #define RUN_MAX_CAP_DROP 64
-#define RUN_MAX_PRELOAD_FLAGS 64 /* each --preload-*-allowlist, given */
+#define RUN_MAX_PRELOAD_FLAGS 64  /* each --preload-*-allowlist, given */
+#define RUN_MAX_ALLOW_DOMAINS 256 /* --allow-domain, given */
 
 enum { RUN_NET_HOST, RUN_NET_NONE };
 
@@ -75,6 +76,12 @@ struct run_opts {
 	const char *net_flag;
 	const char *net_source;
 	int allow_landlock_only; /* --allow-landlock-only */
+	/* tool.http_get's runtime layer (the fetcher; fetch_run.h):
+	 * --allow-domain values as given (checked by fetch_prepare with
+	 * the fetcher's parser) and --ca-file. */
+	const char *allow_domain[RUN_MAX_ALLOW_DOMAINS];
+	int nallow_domain;
+	const char *ca_file;
 };
 
 /* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").

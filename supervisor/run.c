@@ -34,6 +34,7 @@
 #include "bundle.h"
 #include "capdrop.h"
 #include "envelope.h"
+#include "fetch_run.h"
 #include "flags.h"
 #include "footprint.h"
 #include "image_run.h"
@@ -53,10 +54,10 @@
 
 extern char **environ;
 
-enum { H_WALWRITER, H_POLICYD, H_SPAWNER, H_TOOLSRV, H_COUNT };
+enum { H_WALWRITER, H_POLICYD, H_SPAWNER, H_TOOLSRV, H_FETCHER, H_COUNT };
 
-static const char *const helper_names[H_COUNT] = {"walwriter", "policyd",
-                                                  "spawner", "toolsrv"};
+static const char *const helper_names[H_COUNT] = {
+    "walwriter", "policyd", "spawner", "toolsrv", "fetcher"};
 
 struct helper {
 	pid_t pid;
@@ -76,6 +77,7 @@ struct run {
 	char *preload_exec, *preload_connect, *preload_dlopen;
 	char dlopen_source[512]; /* where preload_dlopen came from */
 	struct netns net;        /* --net: the namespace and its listener */
+	struct fetch_conf fetch; /* the fetcher's allowed domains, CA */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -1029,6 +1031,27 @@ static int start_policyd(struct run *r)
 	return rc;
 }
 
+/* The fetcher, always: with no allowed domain it is what refuses every
+ * tool.http_get (runtime.deny, its own record), holding no network right.
+ * It serves policyd's pid only, so policyd is launched first. */
+static int start_fetcher(struct run *r)
+{
+	char pid[16], cfd[16], afd[16];
+	const char *args[] = {"--client-pid", pid, "--config-fd", cfd,
+	                      "--ca-fd",      afd, NULL};
+	int pass[2] = {r->fetch.config_fd, r->fetch.ca_fd}, rc;
+
+	snprintf(pid, sizeof(pid), "%d", (int)r->h[H_POLICYD].pid);
+	snprintf(cfd, sizeof(cfd), "%d", r->fetch.config_fd);
+	snprintf(afd, sizeof(afd), "%d", r->fetch.ca_fd);
+	if (r->fetch.ca_fd < 0)
+		args[4] = NULL;
+	rc =
+	    helper_launch(r, H_FETCHER, args, pass, r->fetch.ca_fd < 0 ? 1 : 2);
+	fetch_conf_close(&r->fetch);
+	return rc;
+}
+
 /* With --net none the spawner gets the workload's network namespace
  * (--netns-fd); we keep no copy. */
 static int start_spawner(struct run *r)
@@ -1080,7 +1103,8 @@ static int start_runtime(struct run *r)
 	 * listens), then every ready report: the helpers' start-up costs
 	 * overlap instead of adding up. */
 	rc = helper_launch(r, H_WALWRITER, walargs, NULL, 0) < 0 ||
-	             start_policyd(r) < 0 || start_spawner(r) < 0 ||
+	             start_policyd(r) < 0 || start_fetcher(r) < 0 ||
+	             start_spawner(r) < 0 ||
 	             helper_launch(r, H_TOOLSRV, toolargs, pass, 2) < 0
 	         ? -1
 	         : 0;
@@ -1205,6 +1229,7 @@ static void cleanup(struct run *r)
 	free(r->preload_dlopen);
 	r->preload_exec = r->preload_connect = r->preload_dlopen = NULL;
 	netns_close(&r->net);
+	fetch_conf_close(&r->fetch);
 }
 
 static void fill_footprint(struct run *r, struct footprint *fp, int code)
@@ -1244,6 +1269,7 @@ int run_main(int argc, char **argv)
 	r.sigfd = -1;
 	r.logpipe[0] = r.logpipe[1] = -1;
 	r.net.listen_fd = r.net.ns_fd = -1;
+	r.fetch.config_fd = r.fetch.ca_fd = -1;
 	for (int i = 0; i < H_COUNT; i++) {
 		r.h[i].pidfd = -1;
 		r.h[i].ready_fd = -1;
@@ -1310,6 +1336,12 @@ int run_main(int argc, char **argv)
 		free(r.preload_connect);
 		return EXIT_USAGE;
 	}
+	if (fetch_prepare(&r.o, r.bundle, &r.fetch, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		cleanup(&r);
+		return EXIT_USAGE;
+	}
 	/* Last of the checks: it makes the namespace (no side effect
 	 * outside this process) or finds the kernel refuses one. */
 	if (netns_prepare(&r.o, &r.net, err, sizeof(err)) < 0) {
@@ -1372,6 +1404,10 @@ int run_main(int argc, char **argv)
 	                                  : POLICY_DEMO_REF,
 	                         "policy_digest",
 	                         r.bundle ? r.bundle->digest : "embedded",
+	                         "allowed_domains",
+	                         r.fetch.joined,
+	                         "ca_file",
+	                         r.o.ca_file ? r.o.ca_file : "system",
 	                         NULL};
 	log_debug("run: helpers ready");
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {

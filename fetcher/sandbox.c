@@ -1,0 +1,52 @@
+/* The fetcher's confinement. It is the one helper that reaches the
+ * network (DESIGN.md §1), and nothing else: once its sockets exist and
+ * its CA store, /etc/hosts and /etc/resolv.conf are read (main.c), it
+ * drops every capability, may not create or open files (FSIZE 0;
+ * open/openat fail with EACCES in the base filter), may not exec or fork.
+ *
+ * On top of confine_seccomp_nng_base() (descriptor I/O, memory without
+ * PROT_EXEC, threads but not processes, AF_UNIX sockets, connect, send/
+ * recv, poll/epoll, time, getrandom):
+ *   - socket(AF_INET / AF_INET6), only when some domain is allowed: with
+ *     none, every tool.http_get is refused before any connection, so the
+ *     fetcher holds no network right at all;
+ *   - socketpair(AF_UNIX) (libcurl's wake-up pair), sendmmsg (the
+ *     resolver sends its A and AAAA queries together), rt_sigtimedwait
+ *     (the main thread waits for SIGTERM).
+ * Everything else kills the process; the supervisor then fails closed. */
+#include "sandbox.h"
+
+#include <sys/socket.h>
+
+#include "confine.h"
+#include "log.h"
+
+#define FETCHER_NOFILE 1024
+
+static const char *const fetcher_syscalls[] = {"rt_sigtimedwait", "sendmmsg"};
+
+int fetcher_sandbox(int net)
+{
+	struct confine_limits lim = {.nofile = FETCHER_NOFILE, .fsize = 0};
+	scmp_filter_ctx ctx = confine_helper_begin(
+	    &lim, fetcher_syscalls,
+	    sizeof(fetcher_syscalls) / sizeof(fetcher_syscalls[0]));
+	int rc = 0;
+
+	if (ctx == NULL)
+		return -1;
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+	                       SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0));
+	if (net) {
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		                       SCMP_A0(SCMP_CMP_EQ, AF_INET, 0));
+		rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		                       SCMP_A0(SCMP_CMP_EQ, AF_INET6, 0));
+	}
+	if (rc != 0) {
+		log_warnx("seccomp: cannot add the fetcher's rules");
+		seccomp_release(ctx);
+		return -1;
+	}
+	return confine_seccomp_load(ctx);
+}
