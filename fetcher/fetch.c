@@ -272,7 +272,8 @@ static json_t *body_json(const struct xfer *x, const char **key)
 
 	if (utf8_text(x->body, x->len)) {
 		*key = "body";
-		return json_stringn((const char *)x->body, x->len);
+		return json_stringn(x->body ? (const char *)x->body : "",
+		                    x->len);
 	}
 	*key = "body_base64";
 	if ((b64 = malloc(4 * ((x->len + 2) / 3) + 1)) == NULL)

@@ -836,9 +836,10 @@ int main(int argc, char **argv)
 	if ((wal = walclient_open(walsock, POLICYD_WAL_INFLIGHT,
 	                          POLICYD_WAL_TIMEOUT_MS)) == NULL)
 		fatalx("cannot set up the WAL client");
-	/* tool.http_get's hops go to the fetcher (it dials back to no
-	 * one; a fetcher not there yet is redialled in the background) */
-	if (ipc_dial_req(&fetchsock, fetchurl, -1) < 0 ||
+	/* tool.http_get's hops go to the fetcher. Timeout 0: no wait for
+	 * it to listen (nng redials in the background and a hop waits for
+	 * the pipe); each hop's aio carries its own timeout. */
+	if (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
 	    (fetcher = fetchclient_open(fetchsock)) == NULL)
 		fatalx("cannot dial %s", fetchurl);
 	for (int i = 0; i < POLICYD_SLOTS; i++)
