@@ -1,7 +1,7 @@
 /* loadgen: HTTP/1.1 keep-alive load against POST /v1/tool.
  *
  *   loadgen [-u URL] [-t TOKEN] [-c CONNS] [-d SECONDS] [-r RATE]
- *           [-T THREADS] [-k KIND]
+ *           [-T THREADS] [-k KIND] [-p PARAMS_JSON]
  *
  * URL and TOKEN default to $AUTONOMY_RUNTIME_URL / $AUTONOMY_RUNTIME_TOKEN
  * (what `autonomy run` gives its workload). Without -r every connection
@@ -290,16 +290,16 @@ int main(int argc, char **argv)
 {
 	const char *url = getenv("AUTONOMY_RUNTIME_URL");
 	const char *token = getenv("AUTONOMY_RUNTIME_TOKEN");
-	const char *kind = "tool.echo";
+	const char *kind = "tool.echo", *params = "{\"msg\":\"bench\"}";
 	int conns = 64, threads = 2, c;
 	double secs = 10, rate = 0, elapsed;
 	struct worker *w;
 	uint32_t *all;
 	size_t n = 0;
 	uint64_t non200 = 0, errors = 0;
-	char body[256];
+	char body[1024];
 
-	while ((c = getopt(argc, argv, "u:t:c:d:r:T:k:")) != -1) {
+	while ((c = getopt(argc, argv, "u:t:c:d:r:T:k:p:")) != -1) {
 		switch (c) {
 		case 'u':
 			url = optarg;
@@ -322,9 +322,13 @@ int main(int argc, char **argv)
 		case 'k':
 			kind = optarg;
 			break;
+		case 'p':
+			params = optarg;
+			break;
 		default:
 			die("usage: loadgen [-u URL] [-t TOKEN] [-c CONNS] "
-			    "[-d SECONDS] [-r RATE] [-T THREADS] [-k KIND]");
+			    "[-d SECONDS] [-r RATE] [-T THREADS] [-k KIND] "
+			    "[-p PARAMS_JSON]");
 		}
 	}
 	if (url == NULL || token == NULL)
@@ -335,8 +339,9 @@ int main(int argc, char **argv)
 	if (threads > conns)
 		threads = conns;
 	parse_url(url);
-	snprintf(body, sizeof(body),
-	         "{\"kind\":\"%s\",\"params\":{\"msg\":\"bench\"}}", kind);
+	if (snprintf(body, sizeof(body), "{\"kind\":\"%s\",\"params\":%s}",
+	             kind, params) >= (int)sizeof(body))
+		die("-k/-p: the request body is over 1 KiB");
 	reqlen = (size_t)snprintf(request, sizeof(request),
 	                          "POST /v1/tool HTTP/1.1\r\n"
 	                          "Host: %s\r\n"
