@@ -1,7 +1,7 @@
 /* loadgen: HTTP/1.1 keep-alive load against POST /v1/tool.
  *
  *   loadgen [-u URL] [-t TOKEN] [-c CONNS] [-d SECONDS] [-r RATE]
- *           [-T THREADS] [-k KIND[,KIND...]] [-l LOG]
+ *           [-T THREADS] [-k KIND[,KIND...]] [-p PARAMS_JSON] [-l LOG]
  *
  * URL and TOKEN default to $AUTONOMY_RUNTIME_URL / $AUTONOMY_RUNTIME_TOKEN
  * (what `autonomy run` gives its workload). Without -r every connection
@@ -357,15 +357,16 @@ int main(int argc, char **argv)
 	const char *url = getenv("AUTONOMY_RUNTIME_URL");
 	const char *token = getenv("AUTONOMY_RUNTIME_TOKEN");
 	const char *kinds = "tool.echo", *logpath = NULL;
+	const char *params = "{\"msg\":\"bench\"}";
 	int conns = 64, threads = 2, c;
 	double secs = 10, rate = 0, elapsed;
 	struct worker *w;
 	uint32_t *all;
 	size_t n = 0;
 	uint64_t non200 = 0, errors = 0;
-	char body[256], kind[ENV_KIND_MAX];
+	char body[1024], kind[ENV_KIND_MAX];
 
-	while ((c = getopt(argc, argv, "u:t:c:d:r:T:k:l:")) != -1) {
+	while ((c = getopt(argc, argv, "u:t:c:d:r:T:k:l:p:")) != -1) {
 		switch (c) {
 		case 'u':
 			url = optarg;
@@ -391,10 +392,13 @@ int main(int argc, char **argv)
 		case 'l':
 			logpath = optarg;
 			break;
+		case 'p':
+			params = optarg;
+			break;
 		default:
 			die("usage: loadgen [-u URL] [-t TOKEN] [-c CONNS] "
 			    "[-d SECONDS] [-r RATE] [-T THREADS] "
-			    "[-k KIND[,KIND...]] [-l LOG]");
+			    "[-k KIND[,KIND...]] [-p PARAMS_JSON] [-l LOG]");
 		}
 	}
 	if (url == NULL || token == NULL)
@@ -414,9 +418,10 @@ int main(int argc, char **argv)
 		if (kl == 0 || kl >= sizeof(kind))
 			die("-k: empty or over-long kind");
 		snprintf(kind, sizeof(kind), "%.*s", (int)kl, k);
-		snprintf(body, sizeof(body),
-		         "{\"kind\":\"%s\",\"params\":{\"msg\":\"bench\"}}",
-		         kind);
+		if (snprintf(body, sizeof(body),
+		             "{\"kind\":\"%s\",\"params\":%s}", kind,
+		             params) >= (int)sizeof(body))
+			die("-k/-p: the request body is over 1 KiB");
 		reqlen[nreq] =
 		    (size_t)snprintf(request[nreq], sizeof(request[nreq]),
 		                     "POST /v1/tool HTTP/1.1\r\n"

@@ -66,6 +66,7 @@ int confine_rlimits(const struct confine_limits *lim)
 /* Landlock, by number: Debian 12's kernel headers predate ABI 4. */
 #define LL_CREATE_RULESET_VERSION (1U << 0)
 #define LL_RULE_PATH_BENEATH 1
+#define LL_RULE_NET_PORT 2
 #define LL_FS_WRITE_FILE (1ULL << 1)
 #define LL_FS_READ_FILE (1ULL << 2)
 #define LL_FS_READ_DIR (1ULL << 3)
@@ -86,6 +87,11 @@ struct ll_path_beneath { /* struct landlock_path_beneath_attr */
 	uint64_t allowed_access;
 	int32_t parent_fd;
 } __attribute__((packed));
+
+struct ll_net_port { /* struct landlock_net_port_attr */
+	uint64_t allowed_access;
+	uint64_t port;
+};
 
 /* Every file-system right of an ABI: 13 in ABI 1, REFER (2), TRUNCATE
  * (3), IOCTL_DEV (5). */
@@ -119,7 +125,26 @@ static int ll_allow(int ruleset, const char *dir, uint64_t access)
 	return rc;
 }
 
+static int ll_allow_connect(int ruleset, unsigned port)
+{
+	struct ll_net_port np = {.allowed_access = LL_NET_CONNECT_TCP,
+	                         .port = port};
+
+	if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, 0) <
+	    0) {
+		log_warn("landlock: connect rule for port %u", port);
+		return -1;
+	}
+	return 0;
+}
+
 int confine_landlock(const char *rw_dir, const char *sock_dir, int *abi)
+{
+	return confine_landlock_net(rw_dir, sock_dir, NULL, 0, abi);
+}
+
+int confine_landlock_net(const char *rw_dir, const char *sock_dir,
+                         const unsigned *ports, size_t nports, int *abi)
 {
 	struct ll_ruleset_attr ra = {0};
 	size_t size = sizeof(ra.handled_access_fs);
@@ -138,7 +163,9 @@ int confine_landlock(const char *rw_dir, const char *sock_dir, int *abi)
 	if (*abi >= 3)
 		rw |= LL_FS_TRUNCATE;
 	if (*abi >= 4) {
-		ra.handled_access_net = LL_NET_BIND_TCP | LL_NET_CONNECT_TCP;
+		ra.handled_access_net = LL_NET_BIND_TCP;
+		if (nports != CONFINE_ANY_PORT)
+			ra.handled_access_net |= LL_NET_CONNECT_TCP;
 		size += sizeof(ra.handled_access_net);
 	}
 	if (*abi >= 6) {
@@ -154,6 +181,9 @@ int confine_landlock(const char *rw_dir, const char *sock_dir, int *abi)
 	}
 	rc = (rw_dir != NULL && ll_allow(fd, rw_dir, rw) < 0) ||
 	     (sock_dir != NULL && ll_allow(fd, sock_dir, LL_FS_MAKE_SOCK) < 0);
+	for (size_t i = 0;
+	     !rc && *abi >= 4 && nports != CONFINE_ANY_PORT && i < nports; i++)
+		rc = ll_allow_connect(fd, ports[i]) < 0;
 	if (!rc && syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
 		log_warn("landlock_restrict_self");
 		rc = 1;

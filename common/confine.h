@@ -40,6 +40,15 @@ int confine_rlimits(const struct confine_limits *lim);
  * (seccomp still holds); any other failure is -1. */
 int confine_landlock(const char *rw_dir, const char *sock_dir, int *abi);
 
+/* confine_landlock() for the one helper that connects out (the
+ * fetcher): with ABI >= 4, TCP bind stays refused and TCP connect is
+ * allowed to ports[0..nports) only (Landlock's net rules are per port,
+ * not per address), or to every port when nports is CONFINE_ANY_PORT
+ * (connect then not handled). UDP is outside Landlock (up to ABI 7). */
+#define CONFINE_ANY_PORT ((size_t)-1)
+int confine_landlock_net(const char *rw_dir, const char *sock_dir,
+                         const unsigned *ports, size_t nports, int *abi);
+
 /* RLIMIT_NPROC 0: no new process or thread for the helper's uid. Called
  * once every thread the helper will ever have exists, just before it
  * reports ready. The kernel ignores NPROC for uid 0: this holds where

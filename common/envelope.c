@@ -201,6 +201,44 @@ static int check_tool_response(const Autonomy__ToolResponse *r, char *err,
 	return 0;
 }
 
+/* tool.http_get's hop (policyd -> fetcher) and its answer. The fetcher
+ * parses url and the headers again; these are the wire's bounds. */
+static int check_http_get_request(const Autonomy__HttpGetRequest *r, char *err,
+                                  size_t errlen)
+{
+	if (check_nonempty(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
+	                   errlen) < 0 ||
+	    check_nonempty(r->url, ENV_MAX_URL, "url", err, errlen) < 0 ||
+	    check_attrs(r->n_headers, r->headers, err, errlen) < 0)
+		return -1;
+	if (r->hop > ENV_MAX_HTTP_HOPS)
+		return errorf(err, errlen, "hop %u over %d", r->hop,
+		              ENV_MAX_HTTP_HOPS);
+	if (r->timeout_ms == 0 || r->timeout_ms > ENV_MAX_HTTP_TIMEOUT_MS)
+		return errorf(err, errlen, "timeout_ms %u not in 1..%d",
+		              r->timeout_ms, ENV_MAX_HTTP_TIMEOUT_MS);
+	if (r->max_bytes == 0 || r->max_bytes > ENV_MAX_HTTP_BODY)
+		return errorf(err, errlen, "max_bytes %u not in 1..%d",
+		              r->max_bytes, ENV_MAX_HTTP_BODY);
+	return 0;
+}
+
+static int check_http_get_reply(const Autonomy__HttpGetReply *r, char *err,
+                                size_t errlen)
+{
+	if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
+	    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
+		return errorf(err, errlen, "outcome %d unknown",
+		              (int)r->outcome);
+	if (check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) < 0 ||
+	    check_str(r->output_json, ENV_MAX_JSON, "output_json", err,
+	              errlen) < 0 ||
+	    check_str(r->location, ENV_MAX_URL, "location", err, errlen) < 0 ||
+	    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 int envelope_check(const Envelope *env, char *err, size_t errlen)
 {
 	if (env->version != ENVELOPE_VERSION)
@@ -241,6 +279,11 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 				                     i);
 		return 0;
 	}
+	case AUTONOMY__ENVELOPE__BODY_HTTP_GET_REQUEST:
+		return check_http_get_request(env->http_get_request, err,
+		                              errlen);
+	case AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY:
+		return check_http_get_reply(env->http_get_reply, err, errlen);
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
 		return check_append(env->wal_append, err, errlen);
 	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
@@ -459,6 +502,10 @@ const char *envelope_body_name(const Envelope *env)
 		return "Ack";
 	case AUTONOMY__ENVELOPE__BODY_ERROR:
 		return "Error";
+	case AUTONOMY__ENVELOPE__BODY_HTTP_GET_REQUEST:
+		return "HttpGetRequest";
+	case AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY:
+		return "HttpGetReply";
 	default:
 		return "none";
 	}

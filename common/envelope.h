@@ -27,6 +27,11 @@
 #define ENV_MAX_PEERS 16
 #define ENV_MAX_BATCH 256     /* appends in one WalBatch */
 #define ENV_MAX_TOOL_BATCH 16 /* calls in one ToolBatch */
+/* tool.http_get (HttpGetRequest / HttpGetReply) */
+#define ENV_MAX_URL 8192
+#define ENV_MAX_HTTP_HOPS 5 /* redirects followed */
+#define ENV_MAX_HTTP_TIMEOUT_MS 60000
+#define ENV_MAX_HTTP_BODY (256 * 1024)
 #define ENV_MAX_ARGV 4096
 #define ENV_MAX_ENV 4096
 #define ENV_MAX_ARG_BYTES (128u * 1024)

@@ -28,7 +28,9 @@
 #include "bundle.h"
 #include "confine.h"
 #include "envelope.h"
+#include "fetchclient.h"
 #include "helper.h"
+#include "httpget.h"
 #include "ipc.h"
 #include "log.h"
 #include "params.h"
@@ -52,7 +54,9 @@
 
 #define AUDIT_ID_LEN 37 /* UUID text + NUL */
 #define SHA256_HEX (2 * SHA256_DIGEST_LENGTH + 1)
-#define N_DECISION_ATTRS 7
+#define N_DECISION_ATTRS 9
+/* A hop's answer may take its timeout plus the runtime record. */
+#define POLICYD_FETCH_MARGIN_MS 5000
 
 /* One tool call's state, so every reply path fills the same fields. */
 struct call {
@@ -68,6 +72,8 @@ struct call {
 	char omitted[POLICY_MAX_TEXT]; /* params the policy could not see */
 	struct tool_result tool;
 	char error[512];
+	struct http_get *http; /* tool.http_get only */
+	char reason[1024];     /* a later hop's deny, or the runtime's */
 };
 
 /* One call in flight: decided, its record made durable, then acted on.
@@ -118,6 +124,7 @@ struct result_rec {
 
 static const struct policy_set *policies;
 static struct walclient *wal;
+static struct fetchclient *fetcher;
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned active; /* slots between a request and its reply sent */
 
@@ -327,6 +334,71 @@ static void runtime_deny_done(struct wal_req *w, int ok, const char *err)
 	reply_call(s);
 }
 
+static void decide_hop(struct job *s);
+
+/* The fetcher's answer to one hop of tool.http_get. */
+static void http_get_done(void *arg, const Autonomy__HttpGetReply *rep,
+                          const char *err)
+{
+	struct job *s = arg;
+	struct call *c = &s->c;
+
+	if (rep == NULL ||
+	    rep->outcome == AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS ||
+	    rep->outcome == AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE) {
+		snprintf(c->error, sizeof(c->error), "%s",
+		         rep == NULL     ? err
+		         : rep->error[0] ? rep->error
+		                         : "the fetcher could not answer");
+		reply_unavailable(s);
+		return;
+	}
+	if (rep->outcome == AUTONOMY__OUTCOME__OUTCOME_DENY) {
+		/* the fetcher's runtime.deny is durable */
+		snprintf(c->reason, sizeof(c->reason), "%s", rep->reason);
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
+		s->r.layer = "runtime";
+		s->r.reason = c->reason;
+		reply_call(s);
+		return;
+	}
+	if (rep->location[0] != '\0') {
+		/* A redirect: the policy decides the next hop first. */
+		if (http_get_next_hop(c->http, rep->location) < 0) {
+			snprintf(c->error, sizeof(c->error),
+			         "the fetcher sent a redirect that does not "
+			         "parse");
+			reply_unavailable(s);
+			return;
+		}
+		decide_hop(s);
+		return;
+	}
+	c->tool.status = TOOL_OK;
+	if ((c->tool.output_json = strdup(rep->output_json)) == NULL ||
+	    submit_tool_result(c) < 0) {
+		snprintf(c->error, sizeof(c->error),
+		         "out of memory recording tool.result");
+		reply_unavailable(s);
+		return;
+	}
+	s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
+	s->r.output_json = c->tool.output_json;
+	reply_call(s);
+}
+
+/* An allowed hop (policy.allow durable) goes to the fetcher. */
+static void http_get_hop(struct job *s)
+{
+	Autonomy__HttpGetRequest req;
+	Autonomy__Attr attrs[HTTP_HEADERS_MAX], *ap[HTTP_HEADERS_MAX];
+
+	http_get_request(s->c.http, s->c.audit_id, &req, attrs, ap);
+	fetchclient_call(fetcher, &req,
+	                 (int)s->c.http->timeout_ms + POLICYD_FETCH_MARGIN_MS,
+	                 http_get_done, s);
+}
+
 /* The decision is durable (or cannot be): only now may the tool run. */
 static void decision_done(struct wal_req *w, int ok, const char *err)
 {
@@ -342,11 +414,28 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 	if (c->decision.effect != POLICY_ALLOW) {
 		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
 		s->r.layer = "policy";
+		if (c->http != NULL && c->http->hop > 0) {
+			snprintf(c->reason, sizeof(c->reason),
+			         "redirect (hop %u) to %.380s: %.500s",
+			         c->http->hop, c->http->u.canonical,
+			         c->decision.reason);
+			s->r.reason = c->reason;
+		}
 		reply_call(s);
 		return;
 	}
 
-	tool_run(c->kind, c->params, &c->tool);
+	if (c->http != NULL && c->http->valid) {
+		http_get_hop(s);
+		return;
+	}
+	if (c->http != NULL) {
+		c->tool.status = TOOL_BAD_PARAMS;
+		snprintf(c->tool.reason, sizeof(c->tool.reason), "%.250s",
+		         c->http->error);
+	} else {
+		tool_run(c->kind, c->params, &c->tool);
+	}
 	if (c->tool.status == TOOL_RUNTIME_DENY) {
 		s->a[0] = (Autonomy__Attr)ATTR("reason", c->tool.reason);
 		s->ap[0] = &s->a[0];
@@ -375,10 +464,7 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 static void decide(struct job *s)
 {
 	struct call *c = &s->c;
-	struct policy_decision *d = &c->decision;
 	Autonomy__ToolResponse *r = &s->r;
-	struct policy_request preq;
-	size_t off = 0, n;
 
 	r->kind = (char *)c->kind;
 	if (audit_id_new(c->audit_id) < 0) {
@@ -388,8 +474,33 @@ static void decide(struct job *s)
 		return;
 	}
 	r->audit_id = c->audit_id;
+	if (strcmp(c->kind, "tool.http_get") == 0) {
+		if ((c->http = malloc(sizeof(*c->http))) == NULL) {
+			r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
+			r->error = "out of memory";
+			reply_call(s);
+			return;
+		}
+		http_get_parse(c->params, c->http);
+	}
+	decide_hop(s);
+}
+
+/* Decides the call (for tool.http_get: its current hop) and submits the
+ * decision record. */
+static void decide_hop(struct job *s)
+{
+	struct call *c = &s->c;
+	struct policy_decision *d = &c->decision;
+	Autonomy__ToolResponse *r = &s->r;
+	struct policy_request preq;
+	size_t off = 0, n;
+
 	if (policy_request_for_tool(&preq, c->kind, c->params, NULL, NULL) <
-	    0) {
+	        0 ||
+	    (c->http != NULL && c->http->valid &&
+	     http_get_facts(&preq, c->http) < 0)) {
+		policy_request_clear(&preq);
 		r->outcome = AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE;
 		r->error = "out of memory building the policy request";
 		reply_call(s);
@@ -435,6 +546,10 @@ static void decide(struct job *s)
 		s->a[n++] = (Autonomy__Attr)ATTR("errors", c->errors_joined);
 	if (c->omitted[0] != '\0')
 		s->a[n++] = (Autonomy__Attr)ATTR("context_omitted", c->omitted);
+	if (c->http != NULL && c->http->valid) {
+		s->a[n++] = (Autonomy__Attr)ATTR("url", c->http->u.canonical);
+		s->a[n++] = (Autonomy__Attr)ATTR("hop", c->http->hopno);
+	}
 	for (size_t i = 0; i < n; i++)
 		s->ap[i] = &s->a[i];
 	submit(s, d->effect == POLICY_ALLOW ? "policy.allow" : "policy.deny", n,
@@ -475,6 +590,7 @@ static void slot_reset(struct slot *s)
 	for (size_t i = 0; i < s->n; i++) {
 		tool_result_clear(&s->jobs[i].c.tool);
 		json_decref(s->jobs[i].c.params);
+		free(s->jobs[i].c.http);
 	}
 	s->jobs = &s->one; /* the pool stays: no allocation per batch */
 	s->n = 0;
@@ -694,8 +810,8 @@ int main(int argc, char **argv)
 {
 	static struct slot slots[POLICYD_SLOTS];
 	const char *rundir = NULL;
-	char url[128], walurl[128], sockdir[128];
-	nng_socket rep, walsock;
+	char url[128], walurl[128], fetchurl[128], sockdir[128];
+	nng_socket rep, walsock, fetchsock;
 	sigset_t stop;
 	int ready_fd = -1, bundle_fd = -1, rv, sig, abi;
 
@@ -704,6 +820,7 @@ int main(int argc, char **argv)
 	attack_init(rundir);
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0 ||
+	    ipc_url(fetchurl, sizeof(fetchurl), rundir, IPC_FETCHER) < 0 ||
 	    (size_t)snprintf(sockdir, sizeof(sockdir), "%s/%s", rundir,
 	                     IPC_DIR_POLICYD) >= sizeof(sockdir))
 		fatalx("--rundir %s: path too long for a socket", rundir);
@@ -729,6 +846,12 @@ int main(int argc, char **argv)
 	if ((wal = walclient_open(walsock, POLICYD_WAL_INFLIGHT,
 	                          POLICYD_WAL_TIMEOUT_MS)) == NULL)
 		fatalx("cannot set up the WAL client");
+	/* tool.http_get's hops go to the fetcher. Timeout 0: no wait for
+	 * it to listen (nng redials in the background and a hop waits for
+	 * the pipe); each hop's aio carries its own timeout. */
+	if (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
+	    (fetcher = fetchclient_open(fetchsock)) == NULL)
+		fatalx("cannot dial %s", fetchurl);
 	for (int i = 0; i < POLICYD_SLOTS; i++)
 		if ((rv = nng_ctx_open(&slots[i].ctx, rep)) != 0 ||
 		    (rv = nng_aio_alloc(&slots[i].aio, slot_cb, &slots[i])) !=

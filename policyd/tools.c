@@ -38,9 +38,10 @@ void tool_run(const char *kind, const json_t *params, struct tool_result *res)
 	if (strcmp(kind, "tool.echo") == 0)
 		tool_echo(params, res);
 	else if (strcmp(kind, "tool.http_get") == 0)
-		/* Its runtime layer (AllowedDomains) lives in the fetcher. */
+		/* Its runtime layer (AllowedDomains) is the fetcher's, which
+		 * policyd reaches itself (httpget.h): never run here. */
 		snprintf(res->reason, sizeof(res->reason),
-		         "not implemented yet");
+		         "tool.http_get runs in the fetcher");
 	else
 		snprintf(res->reason, sizeof(res->reason),
 		         "no runtime for %.200s", kind);

@@ -1,6 +1,6 @@
 /* The tools that run inside policyd once a call is allowed (DESIGN.md
  * §2 step 5). tool.echo runs here; tool.http_get belongs to the fetcher
- * and is refused by this runtime layer until the fetcher exists. */
+ * (policyd/httpget.h sends it there). */
 #ifndef AUTONOMY_TOOLS_H
 #define AUTONOMY_TOOLS_H
 

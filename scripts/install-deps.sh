@@ -9,6 +9,8 @@ pkgs=(
   libnng-dev libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils
   libseccomp-dev libcap-ng-dev libssl-dev
   libarchive-dev
+  # the fetcher (tool.http_get)
+  libcurl4-openssl-dev
   libcmocka-dev python3
   # test_image.py builds its images around a static busybox
   busybox-static

@@ -23,6 +23,7 @@ const char run_usage[] =
     "                    DEST[,DEST...]]... [--dlopen-allowlist-from-bundle\n"
     "                    B]] [--no-landlock] [--net none|host]\n"
     "                    [--allow-landlock-only] [--helper-uid-base N|none]\n"
+    "                    [--allow-domain HOST[:PORT]]... [--ca-file PATH]\n"
     "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
@@ -97,11 +98,21 @@ const char run_usage[] =
     "               host's network with the other layers: prints a\n"
     "               WARNING, recorded in the WAL. Without it, refused\n"
     "  --helper-uid-base N|none  when run as root: helpers walwriter,\n"
-    "               policyd and toolsrv run as uids (and gids) N, N+1 and\n"
-    "               N+3; N+4 is the run directory's group; the spawner\n"
-    "               stays root (docs/confinement.md). Default 64200.\n"
-    "               Ids the system knows (passwd, group) are refused.\n"
-    "               none: they keep our uid\n"
+    "               policyd, fetcher and toolsrv run as uids (and gids)\n"
+    "               N, N+1, N+2 and N+3; N+4 is the run directory's\n"
+    "               group, N+5 walwriter's clients'; the spawner stays\n"
+    "               root (docs/confinement.md).\n"
+    "               Default 64200. Ids the system knows (passwd, group)\n"
+    "               are refused. none: they keep our uid\n"
+    "  --allow-domain HOST[:PORT]  tool.http_get may fetch from HOST (an\n"
+    "               exact name or address, or *.example.com for the\n"
+    "               names below it), on PORT or any port. Repeatable;\n"
+    "               added to the --policy bundle's runtime.allowed_domains.\n"
+    "               With none, every tool.http_get is refused. Loopback,\n"
+    "               private, link-local and multicast addresses are\n"
+    "               refused unless the host or address is listed exactly\n"
+    "  --ca-file PATH  verify tool.http_get's TLS servers against the PEM\n"
+    "               CA certificates in PATH instead of the system store\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -123,6 +134,8 @@ static const char *const valued_flags[] = {"--dir",
                                            "--dlopen-allowlist-from-bundle",
                                            "--net",
                                            "--helper-uid-base",
+                                           "--allow-domain",
+                                           "--ca-file",
                                            NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
@@ -194,6 +207,11 @@ static const char *flag_need(const char *flag)
 		return "none or host";
 	if (strcmp(flag, "--helper-uid-base") == 0)
 		return "a uid or none";
+	if (strcmp(flag, "--allow-domain") == 0)
+		return "a host (api.example.com, *.example.com, 10.0.0.1), "
+		       "optionally :PORT";
+	if (strcmp(flag, "--ca-file") == 0)
+		return "a PEM file of CA certificates";
 	return "a directory";
 }
 
@@ -498,6 +516,15 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			} else if (strcmp(flag, "--helper-uid-base") == 0) {
 				if (parse_uid_base(val, o, err, errlen) < 0)
 					return -1;
+			} else if (strcmp(flag, "--allow-domain") == 0) {
+				if (o->nallow_domain >= RUN_MAX_ALLOW_DOMAINS)
+					return errorf(err, errlen,
+					              "%s: more than %d given",
+					              flag,
+					              RUN_MAX_ALLOW_DOMAINS);
+				o->allow_domain[o->nallow_domain++] = val;
+			} else if (strcmp(flag, "--ca-file") == 0) {
+				o->ca_file = val;
 			} else {
 				o->cache_dir = val;
 			}

@@ -13,14 +13,16 @@
 
 #define RUN_MAX_MISPLACED 8
 #define RUN_MAX_CAP_DROP 64
-#define RUN_MAX_PRELOAD_FLAGS 64 /* each --preload-*-allowlist, given */
+#define RUN_MAX_PRELOAD_FLAGS 64  /* each --preload-*-allowlist, given */
+#define RUN_MAX_ALLOW_DOMAINS 256 /* --allow-domain, given */
 
 enum { RUN_NET_HOST, RUN_NET_NONE };
 
-/* --helper-uid-base: as root, helper i (run.c's H_* order: walwriter,
- * policyd, spawner, toolsrv) runs as uid and gid base+i, except the
- * spawner, which stays root; base+4 is the run directory's group. */
-#define RUN_HELPER_IDS 5
+/* --helper-uid-base: as root, walwriter, policyd, the fetcher and
+ * toolsrv run as uid and gid base+0..3 (run.c, helper_id_offset); the
+ * spawner stays root; base+4 is the run directory's group, base+5 the
+ * group of walwriter's clients (policyd, the fetcher). */
+#define RUN_HELPER_IDS 6
 #define RUN_HELPER_UIDS_DEFAULT 64200
 #define RUN_HELPER_UIDS_NONE (-1L)
 
@@ -84,6 +86,12 @@ struct run_opts {
 	int allow_landlock_only; /* --allow-landlock-only */
 	long helper_uid_base;    /* --helper-uid-base, or RUN_HELPER_UIDS_NONE;
 	                            used only when we run as root */
+	/* tool.http_get's runtime layer (the fetcher; fetch_run.h):
+	 * --allow-domain values as given (checked by fetch_prepare with
+	 * the fetcher's parser) and --ca-file. */
+	const char *allow_domain[RUN_MAX_ALLOW_DOMAINS];
+	int nallow_domain;
+	const char *ca_file;
 };
 
 /* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").

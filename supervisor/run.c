@@ -38,6 +38,7 @@
 #include "bundle.h"
 #include "capdrop.h"
 #include "envelope.h"
+#include "fetch_run.h"
 #include "flags.h"
 #include "footprint.h"
 #include "image_run.h"
@@ -59,10 +60,10 @@
 
 extern char **environ;
 
-enum { H_WALWRITER, H_POLICYD, H_SPAWNER, H_TOOLSRV, H_COUNT };
+enum { H_WALWRITER, H_POLICYD, H_SPAWNER, H_TOOLSRV, H_FETCHER, H_COUNT };
 
-static const char *const helper_names[H_COUNT] = {"walwriter", "policyd",
-                                                  "spawner", "toolsrv"};
+static const char *const helper_names[H_COUNT] = {
+    "walwriter", "policyd", "spawner", "toolsrv", "fetcher"};
 
 struct helper {
 	pid_t pid;
@@ -82,6 +83,7 @@ struct run {
 	char *preload_exec, *preload_connect, *preload_dlopen;
 	char dlopen_source[512]; /* where preload_dlopen came from */
 	struct netns net;        /* --net: the namespace and its listener */
+	struct fetch_conf fetch; /* the fetcher's allowed domains, CA */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -108,6 +110,7 @@ struct run {
 	int uids_on;
 	uid_t huid[H_COUNT];
 	gid_t run_gid;
+	gid_t walclient_gid; /* walwriter's socket dir: policyd, fetcher */
 	/* The WAL dir is lent to walwriter's uid for the run: its owner,
 	 * given back at the end. */
 	int wal_lent;
@@ -219,11 +222,13 @@ static const char *const passed_env[] = {
 };
 
 /* In the child between fork and exec (one thread: raw system calls):
- * the helper's own uid and gid, the run directory's group as its only
- * supplementary group, and an empty capability bounding set (dropped
- * while we still hold CAP_SETPCAP: as that uid it could not). -1 with
- * the step that failed in *step. */
-static int child_become(uid_t uid, gid_t gid, gid_t run_gid, const char **step)
+ * the helper's own uid and gid, groups[0..ngroups) as its supplementary
+ * groups (the run directory's; for walwriter's clients theirs too), and
+ * an empty capability bounding set (dropped while we still hold
+ * CAP_SETPCAP: as that uid it could not). -1 with the step that failed
+ * in *step. */
+static int child_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups,
+                        const char **step)
 {
 	for (int c = 0; c <= 63; c++)
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) {
@@ -231,7 +236,7 @@ static int child_become(uid_t uid, gid_t gid, gid_t run_gid, const char **step)
 			return -1;
 		}
 	*step = "setgroups";
-	if (syscall(SYS_setgroups, 1, &run_gid) < 0)
+	if (syscall(SYS_setgroups, ngroups, groups) < 0)
 		return -1;
 	*step = "setresgid";
 	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
@@ -260,6 +265,9 @@ static int helper_launch(struct run *r, int idx, const char *const *extra,
 	pid_t pid, parent = getpid();
 	const char *step = NULL;
 	int become = r->uids_on && idx != H_SPAWNER;
+	/* the run directory's group; walwriter's clients' for those */
+	gid_t groups[2] = {r->run_gid, r->walclient_gid};
+	int ngroups = idx == H_POLICYD || idx == H_FETCHER ? 2 : 1;
 
 	if (helper_path(helper_names[idx], path, sizeof(path)) < 0) {
 		log_warnx("cannot find the %s helper beside this binary "
@@ -317,8 +325,8 @@ static int helper_launch(struct run *r, int idx, const char *const *extra,
 		/* Own process group: the terminal's Ctrl-C is for the
 		 * workload and us, not the helpers; we stop them in order. */
 		setpgid(0, 0);
-		if (become && child_become(r->huid[idx], r->huid[idx],
-		                           r->run_gid, &step) < 0) {
+		if (become && child_become(r->huid[idx], r->huid[idx], groups,
+		                           ngroups, &step) < 0) {
 			child_say("autonomy run: cannot start ",
 			          helper_names[idx], " under its own uid (");
 			child_say(step, ": ", strerrorname_np(errno));
@@ -452,6 +460,8 @@ static void stop_front(struct run *r)
 {
 	helper_stop(&r->h[H_TOOLSRV]);
 	helper_stop(&r->h[H_POLICYD]);
+	/* a redirect's runtime.deny is written after its fetch */
+	helper_stop(&r->h[H_FETCHER]);
 }
 
 static void describe_status(int st, char *buf, size_t len)
@@ -1056,6 +1066,18 @@ static int make_listener(struct run *r)
 	return fd;
 }
 
+/* Each helper's uid and gid, as an offset from --helper-uid-base (-1:
+ * it stays root); then two groups: the run directory's (every helper's)
+ * and walwriter's clients' (policyd's and the fetcher's), see
+ * share_rundir(). */
+static const int helper_id_offset[H_COUNT] = {[H_WALWRITER] = 0,
+                                              [H_POLICYD] = 1,
+                                              [H_FETCHER] = 2,
+                                              [H_TOOLSRV] = 3,
+                                              [H_SPAWNER] = -1};
+#define ID_RUN_GROUP 4
+#define ID_WAL_CLIENTS 5
+
 /* As root (unless --helper-uid-base none): the helpers' ids, which the
  * system must not know (a uid shared with someone else's processes could
  * signal or trace ours, or be signalled). -1 with a message in err. */
@@ -1078,8 +1100,11 @@ static int helper_ids_check(struct run *r, char *err, size_t errlen)
 	}
 	r->uids_on = 1;
 	for (int i = 0; i < H_COUNT; i++)
-		r->huid[i] = i == H_SPAWNER ? 0 : (uid_t)(base + i);
-	r->run_gid = (gid_t)(base + H_COUNT);
+		r->huid[i] = helper_id_offset[i] < 0
+		                 ? 0
+		                 : (uid_t)(base + helper_id_offset[i]);
+	r->run_gid = (gid_t)(base + ID_RUN_GROUP);
+	r->walclient_gid = (gid_t)(base + ID_WAL_CLIENTS);
 	return 0;
 }
 
@@ -1087,18 +1112,22 @@ static int helper_ids_check(struct run *r, char *err, size_t errlen)
  * (each listener's socket dir is setgid, so its 0660 socket gets the
  * dir's group):
  *   rundir            root:run     0710  every helper may enter
- *   rundir/walwriter  W:P          2750  walwriter listens, policyd dials
+ *   rundir/walwriter  W:WC         2750  walwriter listens; policyd and
+ *                                        the fetcher (group WC) dial
  *   rundir/policyd    P:T          2750  policyd listens, toolsrv dials
+ *   rundir/fetcher    F:P          2750  the fetcher listens, policyd dials
  *   rundir/spawner    root:root    0700  the spawner (root) listens, we dial
  * The supervisor and the spawner are root (CAP_DAC_OVERRIDE) and reach
  * walwriter's; toolsrv reaches nothing but policyd's. */
 static int share_rundir(struct run *r)
 {
-	static const struct {
+	const struct {
 		const char *dir;
-		int owner, group;
-	} rule[] = {{IPC_DIR_WALWRITER, H_WALWRITER, H_POLICYD},
-	            {IPC_DIR_POLICYD, H_POLICYD, H_TOOLSRV}};
+		uid_t owner;
+		gid_t group;
+	} rule[] = {{IPC_DIR_WALWRITER, r->huid[H_WALWRITER], r->walclient_gid},
+	            {IPC_DIR_POLICYD, r->huid[H_POLICYD], r->huid[H_TOOLSRV]},
+	            {IPC_DIR_FETCHER, r->huid[H_FETCHER], r->huid[H_POLICYD]}};
 	char path[PATH_MAX];
 
 	if (chown(r->rundir, 0, r->run_gid) < 0 || chmod(r->rundir, 0710) < 0)
@@ -1106,8 +1135,7 @@ static int share_rundir(struct run *r)
 	for (size_t i = 0; i < sizeof(rule) / sizeof(rule[0]); i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", r->rundir,
 		                     rule[i].dir) >= sizeof(path) ||
-		    chown(path, r->huid[rule[i].owner],
-		          r->huid[rule[i].group]) < 0 ||
+		    chown(path, rule[i].owner, rule[i].group) < 0 ||
 		    chmod(path, 02750) < 0)
 			return -1;
 	}
@@ -1272,6 +1300,27 @@ static int start_policyd(struct run *r)
 	return rc;
 }
 
+/* The fetcher, always: with no allowed domain it is what refuses every
+ * tool.http_get (runtime.deny, its own record), holding no network right.
+ * It serves policyd's pid only, so policyd is launched first. */
+static int start_fetcher(struct run *r)
+{
+	char pid[16], cfd[16], afd[16];
+	const char *args[] = {"--client-pid", pid, "--config-fd", cfd,
+	                      "--ca-fd",      afd, NULL};
+	int pass[2] = {r->fetch.config_fd, r->fetch.ca_fd}, rc;
+
+	snprintf(pid, sizeof(pid), "%d", (int)r->h[H_POLICYD].pid);
+	snprintf(cfd, sizeof(cfd), "%d", r->fetch.config_fd);
+	snprintf(afd, sizeof(afd), "%d", r->fetch.ca_fd);
+	if (r->fetch.ca_fd < 0)
+		args[4] = NULL;
+	rc =
+	    helper_launch(r, H_FETCHER, args, pass, r->fetch.ca_fd < 0 ? 1 : 2);
+	fetch_conf_close(&r->fetch);
+	return rc;
+}
+
 /* With --net none the spawner gets the workload's network namespace
  * (--netns-fd); we keep no copy. */
 static int start_spawner(struct run *r)
@@ -1329,11 +1378,12 @@ static int start_runtime(struct run *r)
 		return -1;
 	}
 	snprintf(wfd, sizeof(wfd), "%d", walfd);
-	/* All four side by side (each dials its peer when that one
+	/* All five side by side (each dials its peer when that one
 	 * listens), then every ready report: the helpers' start-up costs
 	 * overlap instead of adding up. */
 	rc = helper_launch(r, H_WALWRITER, walargs, &walfd, 1) < 0 ||
-	             start_policyd(r) < 0 || start_spawner(r) < 0 ||
+	             start_policyd(r) < 0 || start_fetcher(r) < 0 ||
+	             start_spawner(r) < 0 ||
 	             helper_launch(r, H_TOOLSRV, toolargs, pass, 2) < 0
 	         ? -1
 	         : 0;
@@ -1472,6 +1522,7 @@ static void cleanup(struct run *r)
 	free(r->preload_dlopen);
 	r->preload_exec = r->preload_connect = r->preload_dlopen = NULL;
 	netns_close(&r->net);
+	fetch_conf_close(&r->fetch);
 }
 
 /* The workload's layers as asked, one line for the footprint panel (the
@@ -1551,6 +1602,7 @@ int run_main(int argc, char **argv)
 	r.sigfd = -1;
 	r.logpipe[0] = r.logpipe[1] = -1;
 	r.net.listen_fd = r.net.ns_fd = -1;
+	r.fetch.config_fd = r.fetch.ca_fd = -1;
 	for (int i = 0; i < H_COUNT; i++) {
 		r.h[i].pidfd = -1;
 		r.h[i].ready_fd = -1;
@@ -1626,6 +1678,12 @@ int run_main(int argc, char **argv)
 		free(r.preload_connect);
 		return EXIT_USAGE;
 	}
+	if (fetch_prepare(&r.o, r.bundle, &r.fetch, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		cleanup(&r);
+		return EXIT_USAGE;
+	}
 	/* Last of the checks: it makes the namespace (no side effect
 	 * outside this process) or finds the kernel refuses one. */
 	if (netns_prepare(&r.o, &r.net, err, sizeof(err)) < 0) {
@@ -1689,6 +1747,10 @@ int run_main(int argc, char **argv)
 	                                  : POLICY_DEMO_REF,
 	                         "policy_digest",
 	                         r.bundle ? r.bundle->digest : "embedded",
+	                         "allowed_domains",
+	                         r.fetch.joined,
+	                         "ca_file",
+	                         r.o.ca_file ? r.o.ca_file : "system",
 	                         NULL};
 	log_debug("run: helpers ready");
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {

@@ -50,6 +50,8 @@ static const struct origin_rule {
       "tool.result"}},
     {"spawner", {"workload.start", "sandbox.layer", "writable_mount_declared"}},
     {"toolsrv", {NULL}},
+    /* tool.http_get's runtime layer (AllowedDomains, address checks) */
+    {"fetcher", {"runtime.allow", "runtime.deny"}},
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))
 

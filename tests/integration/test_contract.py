@@ -83,9 +83,13 @@ class Contract(TestCase):
                                    {"endpoint": "http://example.com/"})
         self.assertEqual(st, 403, body)
         self.assertEqual(body["layer"], "runtime")
-        self.assertIn("not implemented yet", body["reason"])
-        kinds = [x["kind"] for x in self.records(body["audit_id"])]
-        self.assertEqual(kinds, ["policy.allow", "runtime.deny"])
+        # fail closed: no --allow-domain, no allowed domain
+        self.assertIn("no allowed domains are configured", body["reason"])
+        self.assertIn("--allow-domain", body["reason"])
+        recs = self.records(body["audit_id"])
+        self.assertEqual([x["kind"] for x in recs],
+                         ["policy.allow", "runtime.deny"])
+        self.assertEqual([x["origin"] for x in recs], ["policyd", "fetcher"])
 
     def test_allowed_but_bad_params(self):
         st, body, r = self.rt.tool("tool.echo", {"big": "x" * 70000})

@@ -178,6 +178,11 @@ class Faults(TestCase):
     def test_kill_spawner(self):
         self.kill_helper("spawner")
 
+    def test_kill_fetcher(self):
+        # not on tool.echo's path, yet always running (tool.http_get's
+        # runtime layer): its death too stops every call
+        self.kill_helper("fetcher")
+
     # -- the WAL's filesystem fills up --------------------------------
     def disk_full(self, kinds):
         """--dir on a 1 MiB tmpfs, mounted in a private mount namespace
@@ -325,7 +330,7 @@ class Faults(TestCase):
         forbidden = pb(1, 1) + pb_msg(12, pb_str(2, b"policy.allow") +
                                       pb_str(1, b"forged-audit-id"))
         for sock in ("walwriter/walwriter.sock", "policyd/policyd.sock",
-                     "spawner/spawner.sock"):
+                     "spawner/spawner.sock", "fetcher/fetcher.sock"):
             path = os.path.join(rundir, sock)
             # transport-level garbage: dropped by nng
             s = raw(path)
@@ -363,11 +368,14 @@ class Faults(TestCase):
         self.assertEqual(code, 128 + signal.SIGTERM, err)
         for helper, what in (("walwriter", "bad request from pid %d: "),
                              ("policyd", "request from pid %d: "),
-                             ("spawner", "request from pid %d: ")):
+                             ("spawner", "request from pid %d: "),
+                             ("fetcher", "request from pid %d: ")):
             self.assertIn("autonomy[%s]: %senvelope version 2, expected 1"
                           % (helper, what % me), err)
         self.assertIn("autonomy[spawner]: refused Ack from pid %d (not the "
                       "supervisor)" % me, err)
+        self.assertIn("autonomy[fetcher]: request from pid %d refused: the "
+                      "fetcher serves policyd" % me, err)
         self.assertIn("autonomy[walwriter]: refused policy.allow from "
                       "unknown pid %d" % me, err)
         refused = [r for r in inspect(ld.wal, "--kind", "wal.refused")]

@@ -571,6 +571,8 @@ static void flags_helper_uid_base(void **state)
 	char *none[] = {"run", "--helper-uid-base", "none", "true", NULL};
 	char *bad[][4] = {{"run", "--helper-uid-base=0", "true", NULL},
 	                  {"run", "--helper-uid-base=65530", "true", NULL},
+	                  /* its six ids would reach 65534 (nobody) */
+	                  {"run", "--helper-uid-base=65529", "true", NULL},
 	                  {"run", "--helper-uid-base=-5", "true", NULL},
 	                  {"run", "--helper-uid-base=12x", "true", NULL}};
 	struct run_opts o;
@@ -584,6 +586,8 @@ static void flags_helper_uid_base(void **state)
 	assert_int_equal(o.helper_uid_base, 1000);
 	assert_int_equal(parse(4, none, NULL, &o, err), 0);
 	assert_int_equal(o.helper_uid_base, RUN_HELPER_UIDS_NONE);
+	low[1] = "--helper-uid-base=65528"; /* 65528..65533 */
+	assert_int_equal(parse(3, low, NULL, &o, err), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(3, bad[i], NULL, &o, err), -1);
 		assert_non_null(strstr(err, "--helper-uid-base"));

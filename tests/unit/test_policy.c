@@ -374,7 +374,7 @@ static void test_runtime_denies(void **state)
 
 	tool_run("tool.http_get", p, &r);
 	assert_int_equal(r.status, TOOL_RUNTIME_DENY);
-	assert_string_equal(r.reason, "not implemented yet");
+	assert_string_equal(r.reason, "tool.http_get runs in the fetcher");
 	tool_result_clear(&r);
 	tool_run("tool.mavlink.arm", p, &r);
 	assert_int_equal(r.status, TOOL_RUNTIME_DENY);

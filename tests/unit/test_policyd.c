@@ -167,26 +167,32 @@ static void test_deny_recorded(void **state)
 	envelope_free(e);
 }
 
-static void test_http_get_runtime_deny(void **state)
+/* tool.http_get's params are checked once the decision is durable (the
+ * fetcher's hops are tested end to end in test_http_get.py): a call
+ * without an endpoint is allowed, then a 400 that never reaches the
+ * fetcher. */
+static void test_http_get_bad_params(void **state)
 {
 	struct helper_fixture *f = *state;
 	Autonomy__ToolResponse *r;
 	Envelope *e = call(f, "tool.http_get", "{\"url\":\"https://x.test\"}");
 
 	r = tool_response(e);
-	assert_int_equal(r->outcome, AUTONOMY__OUTCOME__OUTCOME_DENY);
-	assert_string_equal(r->layer, "runtime");
-	assert_string_equal(r->reason, "not implemented yet");
+	assert_int_equal(r->outcome, AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS);
+	assert_non_null(strstr(r->error, "unknown param \"url\""));
 	assert_demo_allow(r, "tool.http_get");
-
-	assert_int_equal(fake_wal_count(f->wal), 2);
 	assert_string_equal(fake_wal_get(f->wal, 0)->kind, "policy.allow");
 	assert_string_equal(fake_wal_get(f->wal, 0)->audit_id, r->audit_id);
-	assert_string_equal(fake_wal_get(f->wal, 1)->kind, "runtime.deny");
-	assert_string_equal(fake_wal_get(f->wal, 1)->audit_id, r->audit_id);
-	assert_string_equal(wal_attr(fake_wal_get(f->wal, 1), "reason"),
-	                    "not implemented yet");
-	assert_int_equal(fake_wal_count_kind(f->wal, "tool.result", NULL), 0);
+	assert_int_equal(fake_wal_wait_count(f->wal, 2, 5000), 0);
+	assert_string_equal(fake_wal_get(f->wal, 1)->kind, "tool.result");
+	assert_string_equal(wal_attr(fake_wal_get(f->wal, 1), "status"),
+	                    "bad_params");
+	envelope_free(e);
+
+	e = call(f, "tool.http_get", "{\"endpoint\":\"ftp://x.test/\"}");
+	r = tool_response(e);
+	assert_int_equal(r->outcome, AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS);
+	assert_non_null(strstr(r->error, "only http:// and https://"));
 	envelope_free(e);
 }
 
@@ -562,7 +568,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_batch_all_refused, setup,
 	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_http_get_runtime_deny, setup,
+	    cmocka_unit_test_setup_teardown(test_http_get_bad_params, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_echo_bad_params, setup,
 	                                    teardown),
