@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <nng/supplemental/util/platform.h>
+
 #include "log.h"
 
 struct fcall {
@@ -11,6 +13,7 @@ struct fcall {
 	nng_ctx ctx;
 	nng_aio *aio;
 	int sending;
+	nng_time deadline; /* the hop's: sending and its answer together */
 	fetch_done done;
 	void *arg;
 	struct fcall *next;
@@ -61,6 +64,7 @@ static void fcall_cb(void *arg)
 	char err[320];
 	Envelope *env;
 	nng_msg *msg;
+	nng_time now;
 
 	if (c->sending) {
 		c->sending = 0;
@@ -72,6 +76,12 @@ static void fcall_cb(void *arg)
 			fcall_finish(c, NULL, err);
 			return;
 		}
+		/* what is left of the hop's time, not a fresh timeout: a
+		 * send that waited for the pipe counts too */
+		now = nng_clock();
+		nng_aio_set_timeout(
+		    c->aio,
+		    c->deadline > now ? (nng_duration)(c->deadline - now) : 1);
 		nng_ctx_recv(c->ctx, c->aio);
 		return;
 	}
@@ -140,6 +150,7 @@ void fetchclient_call(struct fetchclient *fc,
 		return;
 	}
 	c->sending = 1;
+	c->deadline = nng_clock() + (nng_time)timeout_ms;
 	nng_aio_set_timeout(c->aio, timeout_ms);
 	nng_aio_set_msg(c->aio, msg);
 	nng_ctx_send(c->ctx, c->aio);
