@@ -29,8 +29,8 @@
 #define ENV_MAX_TOOL_BATCH 16 /* calls in one ToolBatch */
 /* tool.http_get (HttpGetRequest / HttpGetReply) */
 #define ENV_MAX_URL 8192
-#define ENV_MAX_HTTP_HOPS 5 /* redirects followed */
-#define ENV_MAX_HTTP_TIMEOUT_MS 60000
+#define ENV_MAX_HTTP_HOPS 5          /* redirects followed */
+#define ENV_MAX_HTTP_TIMEOUT_MS 8000 /* tool.http_get's whole-call budget */
 #define ENV_MAX_HTTP_BODY (256 * 1024)
 #define ENV_MAX_ARGV 4096
 #define ENV_MAX_ENV 4096

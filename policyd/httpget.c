@@ -1,5 +1,7 @@
 #include "httpget.h"
 
+#include <time.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +22,14 @@ static int bounded_int(const json_t *v, unsigned lo, unsigned hi, unsigned *out)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void http_get_parse(const json_t *params, struct http_get *g)
@@ -49,9 +59,11 @@ void http_get_parse(const json_t *params, struct http_get *g)
 		return bad(g, "tool.http_get: endpoint: %s", err);
 	snprintf(g->endpoint_host, sizeof(g->endpoint_host), "%s", g->u.host);
 	if ((v = json_object_get(params, "timeout_ms")) != NULL &&
-	    bounded_int(v, 1, ENV_MAX_HTTP_TIMEOUT_MS, &g->timeout_ms) < 0)
+	    bounded_int(v, 1, HTTP_GET_MAX_TIMEOUT_MS, &g->timeout_ms) < 0)
 		return bad(g, "tool.http_get: timeout_ms: %s",
-		           "an integer from 1 to 60000");
+		           "an integer from 1 to 8000 (the whole call, "
+		           "redirects included)");
+	g->deadline_ms = now_ms() + g->timeout_ms;
 	if ((v = json_object_get(params, "max_bytes")) != NULL &&
 	    bounded_int(v, 1, ENV_MAX_HTTP_BODY, &g->max_bytes) < 0)
 		return bad(g, "tool.http_get: max_bytes: %s",
@@ -128,7 +140,11 @@ void http_get_request(const struct http_get *g, const char *audit_id,
 	req->audit_id = (char *)audit_id;
 	req->url = (char *)g->u.canonical;
 	req->hop = g->hop;
-	req->timeout_ms = g->timeout_ms;
+	{
+		uint64_t now = now_ms();
+		req->timeout_ms =
+		    g->deadline_ms > now ? (uint32_t)(g->deadline_ms - now) : 1;
+	}
 	req->max_bytes = g->max_bytes;
 	for (size_t i = 0; i < g->nhdr; i++) {
 		autonomy__attr__init(&attrs[i]);

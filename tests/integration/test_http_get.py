@@ -70,6 +70,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(302, b"", headers=[("Location", loc)])
         elif p == "/loop":
             self.send(302, b"", headers=[("Location", "/loop")])
+        elif p == "/pause":
+            time.sleep(0.4)
+            self.send(302, b"", headers=[("Location", "/pause")])
         else:
             self.send(404, b"no\n")
 
@@ -275,6 +278,18 @@ class HttpGet(TestCase):
         self.assertIn("timed out", body["output"]["error"])
         self.assertEqual(body["output"]["body"], "a")
 
+    def test_budget_spans_redirects(self):
+        # timeout_ms bounds the whole call: each redirect hop gets what is
+        # left (0.4 s a hop here), so the call ends near 1 s, not after
+        # five hops of 1 s each
+        t0 = time.monotonic()
+        st, body, _ = self.get(self.url("/pause"), timeout_ms=1000)
+        took = time.monotonic() - t0
+        self.assertEqual(st, 200, body)
+        self.assertIn("timed out", body["output"]["error"])
+        self.assertLess(took, 1.9)
+        self.assertGreater(took, 0.9)
+
     def test_binary_body(self):
         st, body, _ = self.get(self.url("/bin"))
         import base64
@@ -291,6 +306,8 @@ class HttpGet(TestCase):
                  "set by the runtime"),
                 ({"endpoint": self.url("/ok"), "timeout_ms": 0},
                  "timeout_ms"),
+                ({"endpoint": self.url("/ok"), "timeout_ms": 8001},
+                 "from 1 to 8000 (the whole call"),
                 ({"endpoint": self.url("/ok"), "max_bytes": 10 ** 9},
                  "max_bytes"),
                 ({"endpoint": self.url("/ok"), "method": "POST"},
