@@ -34,7 +34,8 @@ static int load_pem(X509_STORE *st, BIO *bio)
 	return n;
 }
 
-int fetch_init(const char *pem, size_t pem_len, char *err, size_t errlen)
+int fetch_init(const char *pem, size_t pem_len, int with_tls, char *err,
+               size_t errlen)
 {
 	const char *sys = X509_get_default_cert_file();
 	BIO *bio;
@@ -43,6 +44,11 @@ int fetch_init(const char *pem, size_t pem_len, char *err, size_t errlen)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(err, errlen, "curl_global_init failed");
 		return -1;
+	}
+	if (!with_tls) {
+		log_debug("CA store: not read (no allowed domain: nothing to "
+		          "fetch)");
+		return 0;
 	}
 	if ((ca_store = X509_STORE_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -220,6 +226,8 @@ static CURLcode on_ssl_ctx(CURL *c, void *ssl_ctx, void *arg)
 {
 	(void)c;
 	(void)arg;
+	if (ca_store == NULL) /* fail closed: no store, no handshake */
+		return CURLE_SSL_CACERT_BADFILE;
 	SSL_CTX_set1_cert_store(ssl_ctx, ca_store); /* takes a reference */
 	return CURLE_OK;
 }

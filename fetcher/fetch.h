@@ -12,8 +12,12 @@
 #include "url.h"
 
 /* Before confinement: curl and OpenSSL initialised, the CA store read
- * (pem: the --ca-file bytes; NULL: the system store). -1 on error. */
-int fetch_init(const char *pem, size_t pem_len, char *err, size_t errlen);
+ * (pem: the --ca-file bytes; NULL: the system store) when with_tls; a
+ * fetcher with no allowed domain never fetches (its runtime layer denies
+ * every hop), so it skips the store (tens of milliseconds of start-up),
+ * and a TLS handshake without one fails (on_ssl_ctx). -1 on error. */
+int fetch_init(const char *pem, size_t pem_len, int with_tls, char *err,
+               size_t errlen);
 
 struct fetch_worker; /* one per thread: its curl handle and last pin */
 struct fetch_worker *fetch_worker_new(void);

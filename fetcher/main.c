@@ -525,7 +525,7 @@ int main(int argc, char **argv)
 		load_config(config_fd);
 	if (ca_fd >= 0)
 		ca = read_fd(ca_fd, CA_MAX, &ca_len, "--ca-file");
-	if (fetch_init(ca, ca_len, err, sizeof(err)) < 0)
+	if (fetch_init(ca, ca_len, rules.n > 0, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	free(ca);
 	if ((resolver = resolver_open(FETCHER_WORKERS)) == NULL)
