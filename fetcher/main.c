@@ -31,6 +31,7 @@
 #include "helper.h"
 #include "ipc.h"
 #include "log.h"
+#include "proxy.h"
 #include "resolve.h"
 #include "rules.h"
 #include "sandbox.h"
@@ -437,7 +438,9 @@ static void load_config(int fd)
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: fetcher --rundir DIR --ready-fd N "
-	                "--client-pid P [--config-fd C] [--ca-fd A]\n");
+	                "--client-pid P [--config-fd C] [--ca-fd A]\n"
+	                "               [--proxy-fd L --egress-config-fd E "
+	                "[--egress-log-fd G]]\n");
 	exit(64);
 }
 
@@ -449,11 +452,16 @@ int main(int argc, char **argv)
 	    {"client-pid", required_argument, NULL, 'p'},
 	    {"config-fd", required_argument, NULL, 'c'},
 	    {"ca-fd", required_argument, NULL, 'a'},
+	    /* the workload's egress proxy (--allow-host; proxy.h) */
+	    {"proxy-fd", required_argument, NULL, 'L'},
+	    {"egress-config-fd", required_argument, NULL, 'E'},
+	    {"egress-log-fd", required_argument, NULL, 'G'},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct worker workers[FETCHER_WORKERS];
 	const char *rundir = NULL;
 	int ready_fd = -1, config_fd = -1, ca_fd = -1, ch, rv, sig;
+	int proxy_fd = -1, egress_config_fd = -1, egress_log_fd = -1;
 	char url[128], walurl[128], err[256], *ca = NULL;
 	size_t ca_len = 0;
 	sigset_t stop;
@@ -471,10 +479,20 @@ int main(int argc, char **argv)
 			continue;
 		else if (ch == 'p' && (client_pid = atoi(optarg)) > 0)
 			continue;
+		else if (ch == 'L' && (proxy_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else if (ch == 'E' &&
+		         (egress_config_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else if (ch == 'G' &&
+		         (egress_log_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
 		else
 			usage();
 	}
-	if (optind != argc || rundir == NULL || ready_fd < 0 || client_pid <= 0)
+	if (optind != argc || rundir == NULL || ready_fd < 0 ||
+	    client_pid <= 0 || (proxy_fd >= 0) != (egress_config_fd >= 0) ||
+	    (egress_log_fd >= 0 && proxy_fd < 0))
 		usage();
 	if (ipc_url(url, sizeof(url), rundir, IPC_FETCHER) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0)
@@ -511,13 +529,19 @@ int main(int argc, char **argv)
 			fatalx("nng ctx: %s", nng_strerror(rv));
 	}
 
-	if (fetcher_sandbox(rules.n > 0) < 0)
+	if (proxy_fd >= 0)
+		proxy_init(proxy_fd, egress_config_fd, egress_log_fd, walsock);
+
+	if (fetcher_sandbox(rules.n > 0 || proxy_fd >= 0, egress_log_fd >= 0) <
+	    0)
 		fatalx("cannot confine the fetcher");
 	/* Workers start after the filter: no request is read before. */
 	for (int i = 0; i < FETCHER_WORKERS; i++)
 		if (pthread_create(&workers[i].thread, NULL, worker_main,
 		                   &workers[i]) != 0)
 			fatalx("pthread_create");
+	if (proxy_fd >= 0)
+		proxy_start();
 	helper_ready(ready_fd);
 	log_debug("serving on %s for pid %d", url, client_pid);
 	while (sigwait(&stop, &sig) != 0)
