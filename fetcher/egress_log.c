@@ -69,7 +69,8 @@ static void body_json(json_t *o, const struct capture *c)
 
 	if (c == NULL)
 		return;
-	json_object_set_new(o, "body_bytes", json_integer((json_int_t)c->total));
+	json_object_set_new(o, "body_bytes",
+	                    json_integer((json_int_t)c->total));
 	json_object_set_new(o, "body_truncated",
 	                    json_boolean(c->total > c->len));
 	if (c->len > 0)
@@ -114,7 +115,8 @@ char *egress_audit_json(const struct egress_audit *a)
 	json_object_set_new(o, "address", str_or_null(a->address));
 	json_object_set_new(o, "rule", str_or_null(a->rule));
 	json_object_set_new(o, "tunnel", json_boolean(a->tunnel));
-	json_object_set_new(o, "bytes_up", json_integer((json_int_t)a->bytes_up));
+	json_object_set_new(o, "bytes_up",
+	                    json_integer((json_int_t)a->bytes_up));
 	json_object_set_new(o, "bytes_down",
 	                    json_integer((json_int_t)a->bytes_down));
 	json_object_set_new(o, "duration_ms",
@@ -129,7 +131,8 @@ char *egress_audit_json(const struct egress_audit *a)
 	}
 	if (a->resp != NULL) {
 		resp = json_object();
-		json_object_set_new(resp, "status", json_integer(a->resp->status));
+		json_object_set_new(resp, "status",
+		                    json_integer(a->resp->status));
 		json_object_set_new(resp, "headers",
 		                    headers_json(a->resp->h, a->resp->nh));
 		body_json(resp, a->resp_body);
@@ -175,8 +178,7 @@ void egress_rec_add(struct egress_record *r, const char *k, const char *v)
 }
 
 int egress_wal_append(nng_ctx ctx, const char *audit_id,
-                      const struct egress_record *r, char *err,
-                      size_t errlen)
+                      const struct egress_record *r, char *err, size_t errlen)
 {
 	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
 	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;

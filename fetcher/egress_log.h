@@ -69,7 +69,6 @@ void egress_rec_add(struct egress_record *r, const char *k, const char *v);
 /* Appends r under audit_id (tool "egress") and waits until it is
  * durable. 0, or -1 with why in err. */
 int egress_wal_append(nng_ctx ctx, const char *audit_id,
-                      const struct egress_record *r, char *err,
-                      size_t errlen);
+                      const struct egress_record *r, char *err, size_t errlen);
 
 #endif

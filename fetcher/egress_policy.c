@@ -53,10 +53,10 @@ int egress_check_addrs(const struct rules *rs, const struct rule *m,
 		if (why == NULL)
 			continue;
 		if (addrs[i].ss_family == AF_INET)
-			inet_ntop(AF_INET,
-			          &((const struct sockaddr_in *)&addrs[i])
-			               ->sin_addr,
-			          a, sizeof(a));
+			inet_ntop(
+			    AF_INET,
+			    &((const struct sockaddr_in *)&addrs[i])->sin_addr,
+			    a, sizeof(a));
 		else if (addrs[i].ss_family == AF_INET6)
 			inet_ntop(AF_INET6,
 			          &((const struct sockaddr_in6 *)&addrs[i])

@@ -69,12 +69,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ra = chunk_feed(&a, s + 1, size - 1, add, &sa);
 		rb1 = chunk_feed(&b, s + 1, cut ? cut - 1 : 0, add, &sb);
 		if (rb1 >= 0 && !chunk_done(&b))
-			rb2 = chunk_feed(&b, s + 1 + rb1, size - 1 - (size_t)rb1,
-			                 add, &sb);
+			rb2 = chunk_feed(&b, s + 1 + rb1,
+			                 size - 1 - (size_t)rb1, add, &sb);
 		if ((ra < 0) != (rb1 < 0 || rb2 < 0))
 			abort();
-		if (ra >= 0 && (ra != rb1 + rb2 || sa.n != sb.n ||
-		                sa.h != sb.h || chunk_done(&a) != chunk_done(&b)))
+		if (ra >= 0 &&
+		    (ra != rb1 + rb2 || sa.n != sb.n || sa.h != sb.h ||
+		     chunk_done(&a) != chunk_done(&b)))
 			abort();
 	}
 	free(out);

@@ -406,7 +406,8 @@ static int tunnel(struct conn *k, char *err, size_t errlen)
 			if (x->len > 0) {
 				ssize_t w = send(x->to, x->buf + x->off, x->len,
 				                 MSG_NOSIGNAL);
-				if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				if (w < 0 && errno != EAGAIN &&
+				    errno != EINTR) {
 					snprintf(err, errlen, "%s: %s",
 					         i ? "to the workload"
 					           : "to upstream",
@@ -422,12 +423,12 @@ static int tunnel(struct conn *k, char *err, size_t errlen)
 					x->off = 0;
 			} else if (!x->eof) {
 				ssize_t r = read(x->from, x->buf, RELAY_BUF);
-				if (r < 0 && errno != EAGAIN && errno != EINTR) {
+				if (r < 0 && errno != EAGAIN &&
+				    errno != EINTR) {
 					if (errno == ECONNRESET) {
 						x->eof = 1;
 					} else {
-						snprintf(err, errlen,
-						         "%s: %s",
+						snprintf(err, errlen, "%s: %s",
 						         i ? "from upstream"
 						           : "from the "
 						             "workload",
@@ -514,9 +515,9 @@ static int forward_body(struct conn *k, char *buf, char *err, size_t errlen)
 static size_t response_head_len(const char *b, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (b[i] == '\n' && (b[i - 1] == '\n' ||
-		                     (i >= 2 && b[i - 1] == '\r' &&
-		                      b[i - 2] == '\n')))
+		if (b[i] == '\n' &&
+		    (b[i - 1] == '\n' ||
+		     (i >= 2 && b[i - 1] == '\r' && b[i - 2] == '\n')))
 			return i + 1;
 	return 0;
 }
@@ -568,8 +569,9 @@ static int relay_response(struct conn *k, char *buf, char *err, size_t errlen)
 		have -= hl;
 	}
 	if (k->resp->status == 101) {
-		snprintf(err, errlen, "upstream switched protocols (Upgrade "
-		                      "is not proxied)");
+		snprintf(err, errlen,
+		         "upstream switched protocols (Upgrade "
+		         "is not proxied)");
 		return 502;
 	}
 	k->status = k->resp->status;
@@ -687,8 +689,8 @@ static int serve_http(struct conn *k, char *err, size_t errlen)
 	if (rc > 0) {
 		/* nothing was sent to the workload yet: say why */
 		char resp[1024];
-		size_t n = proxy_refusal(rc, err, k->audit_id, resp,
-		                         sizeof(resp));
+		size_t n =
+		    proxy_refusal(rc, err, k->audit_id, resp, sizeof(resp));
 		if (write_all(k->c, resp, n, 5000) == 0)
 			k->down += n;
 		rc = -1;
@@ -719,10 +721,9 @@ static void record_end(struct conn *k, const char *error)
 	}
 	if (error != NULL && *error != '\0')
 		egress_rec_add(&r, "error", error);
-	if (egress_wal_append(k->w->wal, k->audit_id, &r, err, sizeof(err)) <
-	    0)
-		log_warnx("egress %s: egress.end not recorded: %s",
-		          k->audit_id, err);
+	if (egress_wal_append(k->w->wal, k->audit_id, &r, err, sizeof(err)) < 0)
+		log_warnx("egress %s: egress.end not recorded: %s", k->audit_id,
+		          err);
 }
 
 static void serve_conn(struct pworker *w, int c)
@@ -764,8 +765,8 @@ static void serve_conn(struct pworker *w, int c)
 	if (k->req->kind == PROXY_HTTP) {
 		/* the path without the query (which may carry secrets) */
 		const char *p = url_path(&k->req->u);
-		snprintf(k->path, sizeof(k->path), "%.*s",
-		         (int)strcspn(p, "?"), p);
+		snprintf(k->path, sizeof(k->path), "%.*s", (int)strcspn(p, "?"),
+		         p);
 	}
 	if (audit_log_broken()) {
 		snprintf(k->reason, sizeof(k->reason),
@@ -795,8 +796,8 @@ static void serve_conn(struct pworker *w, int c)
 	if (connect_upstream(k) < 0) {
 		char resp[1024];
 		size_t n;
-		snprintf(err, sizeof(err), "connect %s port %u: %s",
-		         k->address, k->req->u.port, strerror(errno));
+		snprintf(err, sizeof(err), "connect %s port %u: %s", k->address,
+		         k->req->u.port, strerror(errno));
 		n = proxy_refusal(errno == ETIMEDOUT ? 504 : 502, err,
 		                  k->audit_id, resp, sizeof(resp));
 		if (write_all(c, resp, n, 5000) == 0)

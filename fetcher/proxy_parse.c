@@ -76,7 +76,7 @@ static int has_explicit_port(const char *a)
 	return close != NULL && strchr(close, ':') != NULL;
 }
 
-static const char *const methods[] = {"GET", "HEAD",   "POST",   "PUT",
+static const char *const methods[] = {"GET",    "HEAD",  "POST",   "PUT",
                                       "DELETE", "PATCH", "OPTIONS"};
 
 static int method_ok(const char *m)
@@ -308,10 +308,9 @@ int proxy_parse_request(const char *head, size_t len, struct proxy_request *r,
 		if (*p == '\0')
 			break; /* the empty line */
 		if (r->nh >= PROXY_HEADERS_MAX)
-			return refuse(431, err, errlen,
-			              "more than %d headers", PROXY_HEADERS_MAX);
-		if ((rc = parse_header_line(p, &r->h[r->nh], err, errlen)) !=
-		    0)
+			return refuse(431, err, errlen, "more than %d headers",
+			              PROXY_HEADERS_MAX);
+		if ((rc = parse_header_line(p, &r->h[r->nh], err, errlen)) != 0)
 			return rc;
 		r->nh++;
 	}
@@ -335,10 +334,11 @@ static int in_token_list(const char *list, const char *name)
 	return 0;
 }
 
-static const char *const hop_headers[] = {
-    "connection", "proxy-connection",   "keep-alive", "proxy-authorization",
-    "te",         "proxy-authenticate", "trailer",    "upgrade",
-    "expect",     "host"};
+static const char *const hop_headers[] = {"connection", "proxy-connection",
+                                          "keep-alive", "proxy-authorization",
+                                          "te",         "proxy-authenticate",
+                                          "trailer",    "upgrade",
+                                          "expect",     "host"};
 
 static int hop_named(const char *name, const struct proxy_header *h, size_t nh)
 {
@@ -382,8 +382,8 @@ ssize_t proxy_upstream_head(const struct proxy_request *r, char *out,
 	size_t alen = r->u.path_off - strlen("http://");
 
 	if (put(out, outlen, &off, "%s %s HTTP/1.%d\r\nHost: %.*s\r\n",
-	        r->method, r->u.canonical + r->u.path_off, r->minor,
-	        (int)alen, authority) < 0)
+	        r->method, r->u.canonical + r->u.path_off, r->minor, (int)alen,
+	        authority) < 0)
 		return -1;
 	for (size_t i = 0; i < r->nh; i++)
 		if (!proxy_hop_by_hop(r, r->h[i].name) &&
@@ -397,8 +397,8 @@ ssize_t proxy_upstream_head(const struct proxy_request *r, char *out,
 
 /* ---- responses --------------------------------------------------------- */
 
-int proxy_parse_response(const char *head, size_t len,
-                         struct proxy_response *r, char *err, size_t errlen)
+int proxy_parse_response(const char *head, size_t len, struct proxy_response *r,
+                         char *err, size_t errlen)
 {
 	char *p, *eol;
 	int first = 1;
@@ -424,9 +424,10 @@ int proxy_parse_response(const char *head, size_t len,
 			    p[9] < '1' || p[9] > '5' || p[10] < '0' ||
 			    p[10] > '9' || p[11] < '0' || p[11] > '9' ||
 			    (p[12] != ' ' && p[12] != '\0'))
-				return refuse(-1, err, errlen,
-				              "response: status line \"HTTP/1.x "
-				              "DDD reason\" expected");
+				return refuse(
+				    -1, err, errlen,
+				    "response: status line \"HTTP/1.x "
+				    "DDD reason\" expected");
 			r->minor = p[7] - '0';
 			r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 +
 			            (p[11] - '0');
@@ -450,8 +451,8 @@ int proxy_parse_response(const char *head, size_t len,
 		*c++ = '\0';
 		while (*c == ' ' || *c == '\t')
 			c++;
-		for (char *q = c + strlen(c); q > c && (q[-1] == ' ' ||
-		                                        q[-1] == '\t');)
+		for (char *q = c + strlen(c);
+		     q > c && (q[-1] == ' ' || q[-1] == '\t');)
 			*--q = '\0';
 		r->h[r->nh].name = p;
 		r->h[r->nh].value = c;
@@ -483,8 +484,8 @@ ssize_t proxy_client_head(const struct proxy_response *r, char *out,
 			if (strcasecmp(r->h[k].name, "connection") == 0 &&
 			    in_token_list(r->h[k].value, n))
 				named = 1;
-		if (!named && put(out, outlen, &off, "%s: %s\r\n", n,
-		                  r->h[i].value) < 0)
+		if (!named &&
+		    put(out, outlen, &off, "%s: %s\r\n", n, r->h[i].value) < 0)
 			return -1;
 	}
 	if (put(out, outlen, &off, "Connection: close\r\n\r\n") < 0)
@@ -668,8 +669,9 @@ size_t proxy_refusal(int status, const char *why, const char *audit_id,
 
 	if (audit_id != NULL && *audit_id != '\0')
 		snprintf(id, sizeof(id), " (audit id %.64s)", audit_id);
-	bn = snprintf(body, sizeof(body), "autonomy egress proxy: %d %s: %.380s%s\n",
-	              status, status_text(status), why, id);
+	bn = snprintf(body, sizeof(body),
+	              "autonomy egress proxy: %d %s: %.380s%s\n", status,
+	              status_text(status), why, id);
 	if (bn < 0)
 		bn = 0;
 	if ((size_t)bn >= sizeof(body))
@@ -679,8 +681,8 @@ size_t proxy_refusal(int status, const char *why, const char *audit_id,
 	             "charset=utf-8\r\nContent-Length: %d\r\n%s%.64s%s"
 	             "Connection: close\r\n\r\n%s",
 	             status, status_text(status), bn,
-	             id[0] ? "X-Autonomy-Audit-Id: " : "", id[0] ? audit_id : "",
-	             id[0] ? "\r\n" : "", body);
+	             id[0] ? "X-Autonomy-Audit-Id: " : "",
+	             id[0] ? audit_id : "", id[0] ? "\r\n" : "", body);
 	if (n < 0)
 		return 0;
 	return (size_t)n < outlen ? (size_t)n : outlen - 1;

@@ -49,7 +49,7 @@ struct proxy_request {
 	struct proxy_header h[PROXY_HEADERS_MAX];
 	enum proxy_body body;
 	uint64_t content_length;
-	int expect_continue; /* "Expect: 100-continue" */
+	int expect_continue;           /* "Expect: 100-continue" */
 	char text[PROXY_HEAD_MAX + 1]; /* the head, NULs put in */
 };
 
@@ -91,8 +91,8 @@ struct proxy_response {
 
 /* Parses a response head ("HTTP/1.x DDD reason" and headers; CRLF or LF
  * line ends, as servers send them). 0, or -1 with why in err. */
-int proxy_parse_response(const char *head, size_t len,
-                         struct proxy_response *r, char *err, size_t errlen);
+int proxy_parse_response(const char *head, size_t len, struct proxy_response *r,
+                         char *err, size_t errlen);
 
 /* The response head for the workload: the status line, the headers but
  * Connection / Keep-Alive / Proxy-Connection (and what Connection

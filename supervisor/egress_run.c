@@ -23,8 +23,8 @@
 #define EGRESS_MAX_BODY_DEFAULT 32768
 
 static const char *const proxy_vars[] = {
-    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
-    "https_proxy", "all_proxy", "NO_PROXY", "no_proxy"};
+    "HTTP_PROXY",  "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
+    "https_proxy", "all_proxy",   "NO_PROXY",  "no_proxy"};
 
 static int write_all(int fd, const char *s, size_t len)
 {
@@ -79,9 +79,8 @@ static int listener_in(int ns_fd, char *err, size_t errlen)
 
 static int open_log(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	                        O_NOCTTY,
-	              0600);
+	int fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
 	struct stat st;
 
 	if (fd < 0)

@@ -412,12 +412,13 @@ static int check_net(struct run_opts *o, char *err, size_t errlen)
 	 * namespace that has no other. */
 	if (o->nallow_host > 0 && o->net_flag != NULL &&
 	    strcmp(o->net_flag, "none") != 0)
-		return errorf(err, errlen,
-		              "--allow-host with --net %s: the egress proxy "
-		              "is enforced only with --net none (the workload's "
-		              "own network namespace, whose only way out is the "
-		              "proxy); drop --net %s",
-		              o->net_flag, o->net_flag);
+		return errorf(
+		    err, errlen,
+		    "--allow-host with --net %s: the egress proxy "
+		    "is enforced only with --net none (the workload's "
+		    "own network namespace, whose only way out is the "
+		    "proxy); drop --net %s",
+		    o->net_flag, o->net_flag);
 	if (o->net_flag == NULL && o->nallow_host > 0) {
 		o->net = RUN_NET_NONE;
 		o->net_source = "--allow-host (implies --net none)";
@@ -563,10 +564,11 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 			           0) {
 				if (parse_max_body(val, &o->egress_max_body) <
 				    0)
-					return errorf(err, errlen,
-					              "%s %s: give a byte count "
-					              "from 0 to 16777216",
-					              flag, val);
+					return errorf(
+					    err, errlen,
+					    "%s %s: give a byte count "
+					    "from 0 to 16777216",
+					    flag, val);
 			} else {
 				o->cache_dir = val;
 			}

@@ -186,7 +186,8 @@ static void too_many_headers(void **state)
 	char err[PROXY_ERR_MAX] = "";
 
 	(void)state;
-	off = (size_t)sprintf(h, "GET http://a.com/ HTTP/1.1\r\nHost: a.com\r\n");
+	off =
+	    (size_t)sprintf(h, "GET http://a.com/ HTTP/1.1\r\nHost: a.com\r\n");
 	for (int i = 0; i < PROXY_HEADERS_MAX; i++)
 		off += (size_t)sprintf(h + off, "X-%d: v\r\n", i);
 	off += (size_t)sprintf(h + off, "\r\n");
@@ -230,31 +231,28 @@ static void responses(void **state)
 	char out[1024], err[PROXY_ERR_MAX];
 
 	(void)state;
-	assert_int_equal(proxy_parse_response(h, strlen(h), &r, err,
-	                                      sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    proxy_parse_response(h, strlen(h), &r, err, sizeof(err)), 0);
 	assert_int_equal(r.status, 200);
 	assert_true(r.chunked);
 	assert_true(proxy_client_head(&r, out, sizeof(out)) > 0);
-	assert_string_equal(out, "HTTP/1.1 200 OK\r\nContent-Type: "
-	                         "text/plain\r\nTransfer-Encoding: chunked\r\n"
-	                         "Set-Cookie: a=b\r\nConnection: close\r\n\r\n");
+	assert_string_equal(out,
+	                    "HTTP/1.1 200 OK\r\nContent-Type: "
+	                    "text/plain\r\nTransfer-Encoding: chunked\r\n"
+	                    "Set-Cookie: a=b\r\nConnection: close\r\n\r\n");
 	h = "HTTP/1.0 404\nX: y\n\n";
-	assert_int_equal(proxy_parse_response(h, strlen(h), &r, err,
-	                                      sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    proxy_parse_response(h, strlen(h), &r, err, sizeof(err)), 0);
 	assert_int_equal(r.status, 404);
 	proxy_client_head(&r, out, sizeof(out));
 	assert_string_equal(out, "HTTP/1.0 404\r\nX: y\r\nConnection: "
 	                         "close\r\n\r\n");
 	h = "HTTP/2 200 OK\r\n\r\n";
-	assert_int_equal(proxy_parse_response(h, strlen(h), &r, err,
-	                                      sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    proxy_parse_response(h, strlen(h), &r, err, sizeof(err)), -1);
 	h = "HTTP/1.1 200 OK\r\nNo colon\r\n\r\n";
-	assert_int_equal(proxy_parse_response(h, strlen(h), &r, err,
-	                                      sizeof(err)),
-	                 -1);
+	assert_int_equal(
+	    proxy_parse_response(h, strlen(h), &r, err, sizeof(err)), -1);
 }
 
 struct sink {
@@ -294,14 +292,13 @@ static void chunked(void **state)
 	assert_true(chunk_done(&d));
 	assert_int_equal(s.n, 23);
 
-	const char *bad[] = {"x\r\n",         "4\nWiki",
+	const char *bad[] = {"x\r\n",          "4\nWiki",
 	                     "4\r\nWikiX\r\n", "1234567890abcdef0\r\n",
 	                     ";\r\n",          "0\r\nbad\nline\r\n\r\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&d, 0, sizeof(d));
-		assert_int_equal(chunk_feed(&d, bad[i], strlen(bad[i]), NULL,
-		                            NULL),
-		                 -1);
+		assert_int_equal(
+		    chunk_feed(&d, bad[i], strlen(bad[i]), NULL, NULL), -1);
 	}
 }
 
@@ -343,8 +340,7 @@ static struct sockaddr_storage addr(const char *text)
 
 /* The decision for authority resolving to the given addresses: NULL
  * when allowed, else the reason. */
-static const char *decide(const char *authority, const char *a1,
-                          const char *a2)
+static const char *decide(const char *authority, const char *a1, const char *a2)
 {
 	static char reason[EGRESS_REASON_MAX];
 	struct url u = target(authority);
@@ -389,17 +385,14 @@ static void decisions(void **state)
 	ALLOWED("api.example.com:443", "93.184.216.34", NULL);
 	DENIED("not an allowed host", "api.example.com:80", "93.184.216.34",
 	       NULL);
-	DENIED("not an allowed host", "example.com:443", "93.184.216.34",
-	       NULL);
+	DENIED("not an allowed host", "example.com:443", "93.184.216.34", NULL);
 	ALLOWED("a.cdn.example.com:8443", "93.184.216.34", NULL);
 	DENIED("not an allowed host", "cdn.example.com:443", "93.184.216.34",
 	       NULL);
 	/* a wildcard never reaches inside, in any spelling */
 	DENIED("loopback", "a.cdn.example.com:443", "127.0.0.1", NULL);
-	DENIED("private", "a.cdn.example.com:443", "93.184.216.34",
-	       "10.1.2.3");
-	DENIED("link-local", "a.cdn.example.com:443", "169.254.169.254",
-	       NULL);
+	DENIED("private", "a.cdn.example.com:443", "93.184.216.34", "10.1.2.3");
+	DENIED("link-local", "a.cdn.example.com:443", "169.254.169.254", NULL);
 	DENIED("multicast", "a.cdn.example.com:443", "224.0.0.1", NULL);
 	DENIED("unspecified", "a.cdn.example.com:443", "0.0.0.0", NULL);
 	DENIED("loopback", "a.cdn.example.com:443", "::1", NULL);
@@ -425,8 +418,8 @@ static void refusal_response(void **state)
 	char out[1024], *body;
 
 	(void)state;
-	size_t n = proxy_refusal(403, "x is not allowed", "id-1", out,
-	                         sizeof(out));
+	size_t n =
+	    proxy_refusal(403, "x is not allowed", "id-1", out, sizeof(out));
 	assert_int_equal(strlen(out), n);
 	assert_non_null(strstr(out, "HTTP/1.1 403 Forbidden\r\n"));
 	assert_non_null(strstr(out, "X-Autonomy-Audit-Id: id-1\r\n"));
@@ -456,9 +449,8 @@ static void audit_json(void **state)
 	         "Authorization: Bearer client-secret\r\nCookie: c=secret2\r\n"
 	         "Proxy-Authorization: Basic c2VjcmV0\r\nX-Keep: visible\r\n"
 	         "Content-Length: 10\r\n\r\n");
-	assert_int_equal(proxy_parse_response(rh, strlen(rh), &resp, err,
-	                                      sizeof(err)),
-	                 0);
+	assert_int_equal(
+	    proxy_parse_response(rh, strlen(rh), &resp, err, sizeof(err)), 0);
 	capture_init(&qb, 4);
 	capture_add(&qb, "0123456789", 10);
 	capture_init(&rb, 100);
@@ -488,16 +480,15 @@ static void audit_json(void **state)
 	assert_non_null(j);
 	v = json_object_get(json_object_get(j, "request"), "body");
 	assert_string_equal(json_string_value(v), "0123");
-	assert_true(json_is_true(json_object_get(
-	    json_object_get(j, "request"), "body_truncated")));
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(j, "request"), "body_truncated")));
 	assert_int_equal(json_integer_value(json_object_get(
 	                     json_object_get(j, "request"), "body_bytes")),
 	                 10);
 	v = json_object_get(json_object_get(j, "response"), "body_base64");
 	assert_string_equal(json_string_value(v), "//4=");
-	v = json_array_get(json_object_get(json_object_get(j, "response"),
-	                                   "headers"),
-	                   0);
+	v = json_array_get(
+	    json_object_get(json_object_get(j, "response"), "headers"), 0);
 	assert_string_equal(json_string_value(json_array_get(v, 1)),
 	                    EGRESS_REDACTED);
 	assert_int_equal(json_integer_value(json_object_get(j, "bytes_up")),
