@@ -33,6 +33,7 @@
 #include "helper.h"
 #include "ipc.h"
 #include "log.h"
+#include "proxy.h"
 #include "resolve.h"
 #include "rules.h"
 #include "sandbox.h"
@@ -438,27 +439,31 @@ static void load_config(int fd)
 }
 
 /* The TCP ports the fetcher may connect to, for Landlock: every allowed
- * domain's port, and 53 when a name must be resolved (the resolver falls
+ * domain's port (and with the egress proxy every allowed host's), and 53
+ * when a name must be resolved (the resolver falls
  * back to TCP for a truncated answer). CONFINE_ANY_PORT when an entry
  * allows any port; none at all without allowed domains. */
-static size_t connect_ports(unsigned *ports, size_t max)
+static size_t connect_ports(unsigned *ports, size_t max, int proxy)
 {
+	const struct rules *set[2] = {&rules, proxy ? proxy_hosts() : NULL};
 	size_t n = 0;
 	int names = 0;
 
-	for (size_t i = 0; i < rules.n; i++) {
-		const struct rule *r = &rules.r[i];
-		struct in_addr a;
-		int dup = 0;
+	for (size_t s = 0; s < 2 && set[s] != NULL; s++)
+		for (size_t i = 0; i < set[s]->n; i++) {
+			const struct rule *r = &set[s]->r[i];
+			struct in_addr a;
+			int dup = 0;
 
-		if (r->port == 0)
-			return CONFINE_ANY_PORT;
-		names |= r->wildcard || inet_pton(AF_INET, r->host, &a) != 1;
-		for (size_t k = 0; k < n; k++)
-			dup |= ports[k] == r->port;
-		if (!dup && n < max)
-			ports[n++] = r->port;
-	}
+			if (r->port == 0)
+				return CONFINE_ANY_PORT;
+			names |=
+			    r->wildcard || inet_pton(AF_INET, r->host, &a) != 1;
+			for (size_t k = 0; k < n; k++)
+				dup |= ports[k] == r->port;
+			if (!dup && n < max)
+				ports[n++] = r->port;
+		}
 	if (names && n < max)
 		ports[n++] = 53;
 	return n;
@@ -467,7 +472,9 @@ static size_t connect_ports(unsigned *ports, size_t max)
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: fetcher --rundir DIR --ready-fd N "
-	                "--client-pid P [--config-fd C] [--ca-fd A]\n");
+	                "--client-pid P [--config-fd C] [--ca-fd A]\n"
+	                "               [--proxy-fd L --egress-config-fd E "
+	                "[--egress-log-fd G]]\n");
 	exit(64);
 }
 
@@ -479,12 +486,17 @@ int main(int argc, char **argv)
 	    {"client-pid", required_argument, NULL, 'p'},
 	    {"config-fd", required_argument, NULL, 'c'},
 	    {"ca-fd", required_argument, NULL, 'a'},
+	    /* the workload's egress proxy (--allow-host; proxy.h) */
+	    {"proxy-fd", required_argument, NULL, 'L'},
+	    {"egress-config-fd", required_argument, NULL, 'E'},
+	    {"egress-log-fd", required_argument, NULL, 'G'},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct worker workers[FETCHER_WORKERS];
 	static unsigned ports[RULES_MAX + 1];
 	const char *rundir = NULL;
 	int ready_fd = -1, config_fd = -1, ca_fd = -1, ch, rv, sig, abi;
+	int proxy_fd = -1, egress_config_fd = -1, egress_log_fd = -1;
 	char url[128], walurl[128], sockdir[128], err[256], *ca = NULL;
 	size_t ca_len = 0, nports;
 	sigset_t stop;
@@ -502,10 +514,20 @@ int main(int argc, char **argv)
 			continue;
 		else if (ch == 'p' && (client_pid = atoi(optarg)) > 0)
 			continue;
+		else if (ch == 'L' && (proxy_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else if (ch == 'E' &&
+		         (egress_config_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
+		else if (ch == 'G' &&
+		         (egress_log_fd = helper_parse_fd(optarg)) >= 0)
+			continue;
 		else
 			usage();
 	}
-	if (optind != argc || rundir == NULL || ready_fd < 0 || client_pid <= 0)
+	if (optind != argc || rundir == NULL || ready_fd < 0 ||
+	    client_pid <= 0 || (proxy_fd >= 0) != (egress_config_fd >= 0) ||
+	    (egress_log_fd >= 0 && proxy_fd < 0))
 		usage();
 	attack_init(rundir);
 	if (ipc_url(url, sizeof(url), rundir, IPC_FETCHER) < 0 ||
@@ -531,11 +553,14 @@ int main(int argc, char **argv)
 	if ((resolver = resolver_open(FETCHER_WORKERS)) == NULL)
 		fatalx("resolver: out of memory");
 	log_debug("%zu allowed domains", rules.n);
+	if (proxy_fd >= 0)
+		proxy_load(proxy_fd, egress_config_fd, egress_log_fd);
 
 	/* Landlock before the first nng socket starts nng's threads: no
 	 * file at all from here on, only our own socket to make; TCP
 	 * connect only to the allowed domains' ports, never bind. */
-	nports = connect_ports(ports, sizeof(ports) / sizeof(ports[0]));
+	nports = connect_ports(ports, sizeof(ports) / sizeof(ports[0]),
+	                       proxy_fd >= 0);
 	if (confine_landlock_net(NULL, sockdir, ports, nports, &abi) < 0)
 		fatalx("cannot confine the fetcher (Landlock)");
 	if (abi >= 4 && nports == CONFINE_ANY_PORT)
@@ -554,13 +579,19 @@ int main(int argc, char **argv)
 			fatalx("nng ctx: %s", nng_strerror(rv));
 	}
 
-	if (fetcher_sandbox(rules.n > 0) < 0)
+	if (proxy_fd >= 0)
+		proxy_attach(walsock);
+
+	if (fetcher_sandbox(rules.n > 0 || proxy_fd >= 0, egress_log_fd >= 0) <
+	    0)
 		fatalx("cannot confine the fetcher");
 	/* Workers start after the filter: no request is read before. */
 	for (int i = 0; i < FETCHER_WORKERS; i++)
 		if (pthread_create(&workers[i].thread, NULL, worker_main,
 		                   &workers[i]) != 0)
 			fatalx("pthread_create");
+	if (proxy_fd >= 0)
+		proxy_start();
 	/* Every thread we will have exists now. */
 	if (confine_no_more_threads() < 0)
 		fatalx("cannot confine the fetcher (NPROC)");

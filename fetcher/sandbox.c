@@ -23,6 +23,7 @@
  * Everything else kills the process; the supervisor then fails closed. */
 #include "sandbox.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "confine.h"
@@ -35,11 +36,15 @@ static const char *const fetcher_syscalls[] = {"rt_sigtimedwait", "sendmmsg"};
 /* socket()'s type without SOCK_NONBLOCK / SOCK_CLOEXEC */
 #define SOCK_TYPE_MASK 0xf
 
-int fetcher_sandbox(int net)
+int fetcher_sandbox(int net, int audit_log)
 {
 	static const int family[] = {AF_INET, AF_INET6};
 	static const int type[] = {SOCK_STREAM, SOCK_DGRAM};
-	struct confine_limits lim = {.nofile = FETCHER_NOFILE, .fsize = 0};
+	/* The egress audit log is the one file it writes (a descriptor the
+	 * supervisor opened; open/openat stay refused), so FSIZE is lifted
+	 * only with it. */
+	struct confine_limits lim = {.nofile = FETCHER_NOFILE,
+	                             .fsize = audit_log ? RLIM_INFINITY : 0};
 	scmp_filter_ctx ctx = confine_helper_begin(
 	    &lim, fetcher_syscalls,
 	    sizeof(fetcher_syscalls) / sizeof(fetcher_syscalls[0]));

@@ -24,6 +24,8 @@ const char run_usage[] =
     "                    B]] [--no-landlock] [--net none|host]\n"
     "                    [--allow-landlock-only] [--helper-uid-base N|none]\n"
     "                    [--allow-domain HOST[:PORT]]... [--ca-file PATH]\n"
+    "                    [--allow-host HOST[:PORT]]... [--egress-audit-log\n"
+    "                    PATH] [--egress-max-body-bytes N]\n"
     "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
@@ -113,6 +115,18 @@ const char run_usage[] =
     "               refused unless the host or address is listed exactly\n"
     "  --ca-file PATH  verify tool.http_get's TLS servers against the PEM\n"
     "               CA certificates in PATH instead of the system store\n"
+    "  --allow-host HOST[:PORT]  the workload may reach HOST (exact,\n"
+    "               *.domain or a.b.c.d; no port: any) through the egress\n"
+    "               proxy it gets as HTTP_PROXY / HTTPS_PROXY / ALL_PROXY\n"
+    "               (CONNECT and plain HTTP only; HTTPS is tunnelled,\n"
+    "               never intercepted). Implies --net none: nothing else\n"
+    "               has a route out. Private, loopback, link-local, ...\n"
+    "               addresses only when named exactly. Repeatable\n"
+    "  --egress-audit-log PATH  also write one JSON line per proxied\n"
+    "               request to PATH (appended, created 0600): headers and,\n"
+    "               for plain HTTP, bodies; credentials redacted\n"
+    "  --egress-max-body-bytes N  body bytes kept per request and\n"
+    "               response in the audit log (default 32768)\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -136,6 +150,9 @@ static const char *const valued_flags[] = {"--dir",
                                            "--helper-uid-base",
                                            "--allow-domain",
                                            "--ca-file",
+                                           "--allow-host",
+                                           "--egress-audit-log",
+                                           "--egress-max-body-bytes",
                                            NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
@@ -212,6 +229,14 @@ static const char *flag_need(const char *flag)
 		       "optionally :PORT";
 	if (strcmp(flag, "--ca-file") == 0)
 		return "a PEM file of CA certificates";
+	if (strcmp(flag, "--allow-host") == 0)
+		return "a host the workload may reach through the egress proxy "
+		       "(api.example.com, *.example.com, 10.0.0.1), optionally "
+		       ":PORT";
+	if (strcmp(flag, "--egress-audit-log") == 0)
+		return "a file for the egress proxy's JSON lines";
+	if (strcmp(flag, "--egress-max-body-bytes") == 0)
+		return "a byte count (0 to 16777216)";
 	return "a directory";
 }
 
@@ -364,11 +389,51 @@ static int check_preload(const struct run_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* --egress-max-body-bytes: 0..16 MiB, digits only. */
+static int parse_max_body(const char *v, long *out)
+{
+	size_t n = strlen(v);
+	long x = 0;
+
+	if (n == 0 || n > 8 || strspn(v, "0123456789") != n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		x = x * 10 + (v[i] - '0');
+	if (x > 16L * 1024 * 1024)
+		return -1;
+	*out = x;
+	return 0;
+}
+
 /* The network layer's mode: --net wins; else a connect allow-list
  * implies a namespace (loopback only), since the shim alone can be
  * bypassed; else the host's network. */
 static int check_net(struct run_opts *o, char *err, size_t errlen)
 {
+	if (o->nallow_host == 0 &&
+	    (o->egress_audit_log != NULL || o->egress_max_body >= 0))
+		return errorf(err, errlen,
+		              "%s: there is no egress proxy without "
+		              "--allow-host HOST[:PORT]",
+		              o->egress_audit_log != NULL
+		                  ? "--egress-audit-log"
+		                  : "--egress-max-body-bytes");
+	/* The proxy is the workload's only way out, so it needs the
+	 * namespace that has no other. */
+	if (o->nallow_host > 0 && o->net_flag != NULL &&
+	    strcmp(o->net_flag, "none") != 0)
+		return errorf(
+		    err, errlen,
+		    "--allow-host with --net %s: the egress proxy "
+		    "is enforced only with --net none (the workload's "
+		    "own network namespace, whose only way out is the "
+		    "proxy); drop --net %s",
+		    o->net_flag, o->net_flag);
+	if (o->net_flag == NULL && o->nallow_host > 0) {
+		o->net = RUN_NET_NONE;
+		o->net_source = "--allow-host (implies --net none)";
+		return 0;
+	}
 	if (o->net_flag == NULL) {
 		o->net = o->npreload_connect > 0 ? RUN_NET_NONE : RUN_NET_HOST;
 		o->net_source = o->npreload_connect > 0
@@ -429,6 +494,7 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 
 	memset(o, 0, sizeof(*o));
 	o->helper_uid_base = RUN_HELPER_UIDS_DEFAULT;
+	o->egress_max_body = -1;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *flag, *val;
 
@@ -525,6 +591,24 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 				o->allow_domain[o->nallow_domain++] = val;
 			} else if (strcmp(flag, "--ca-file") == 0) {
 				o->ca_file = val;
+			} else if (strcmp(flag, "--allow-host") == 0) {
+				if (o->nallow_host >= RUN_MAX_ALLOW_DOMAINS)
+					return errorf(err, errlen,
+					              "%s: more than %d given",
+					              flag,
+					              RUN_MAX_ALLOW_DOMAINS);
+				o->allow_host[o->nallow_host++] = val;
+			} else if (strcmp(flag, "--egress-audit-log") == 0) {
+				o->egress_audit_log = val;
+			} else if (strcmp(flag, "--egress-max-body-bytes") ==
+			           0) {
+				if (parse_max_body(val, &o->egress_max_body) <
+				    0)
+					return errorf(
+					    err, errlen,
+					    "%s %s: give a byte count "
+					    "from 0 to 16777216",
+					    flag, val);
 			} else {
 				o->cache_dir = val;
 			}

@@ -92,6 +92,14 @@ struct run_opts {
 	const char *allow_domain[RUN_MAX_ALLOW_DOMAINS];
 	int nallow_domain;
 	const char *ca_file;
+	/* The workload's egress proxy (egress_run.h): --allow-host values
+	 * as given (implies --net none; checked by egress_prepare with the
+	 * fetcher's parser), --egress-audit-log, --egress-max-body-bytes
+	 * (-1: not given). */
+	const char *allow_host[RUN_MAX_ALLOW_DOMAINS];
+	int nallow_host;
+	const char *egress_audit_log;
+	long egress_max_body;
 };
 
 /* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").

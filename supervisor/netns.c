@@ -337,7 +337,8 @@ void netns_warn(const struct run_opts *o, const struct netns *n)
 		        "loopback are enforced by the shim (and Landlock port "
 		        "rules, where given) only, not by a network namespace; "
 		        "recorded in the WAL\n");
-	if (n->mode == AUTONOMY__NET_MODE__NET_NONE && o->net_flag == NULL)
+	if (n->mode == AUTONOMY__NET_MODE__NET_NONE && o->net_flag == NULL &&
+	    o->npreload_connect > 0)
 		fprintf(stderr,
 		        "autonomy run: note: --preload-connect-allowlist "
 		        "implies --net none: the workload has only loopback, "

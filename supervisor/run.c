@@ -38,6 +38,7 @@
 #include "bundle.h"
 #include "capdrop.h"
 #include "envelope.h"
+#include "egress_run.h"
 #include "fetch_run.h"
 #include "flags.h"
 #include "footprint.h"
@@ -84,6 +85,7 @@ struct run {
 	char dlopen_source[512]; /* where preload_dlopen came from */
 	struct netns net;        /* --net: the namespace and its listener */
 	struct fetch_conf fetch; /* the fetcher's allowed domains, CA */
+	struct egress_conf egress; /* --allow-host: the egress proxy */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -258,7 +260,7 @@ static int helper_launch(struct run *r, int idx, const char *const *extra,
                          const int *pass, int npass)
 {
 	char path[PATH_MAX], readyfd[16];
-	const char *argv[16];
+	const char *argv[24];
 	char *envp[8];
 	char envbuf[8][512];
 	int ready[2], argc = 0, envc = 0;
@@ -624,6 +626,8 @@ static int env_ours(const struct run *r, const char *e)
 	if (env_is(e, "AUTONOMY_RUNTIME_URL") ||
 	    env_is(e, "AUTONOMY_RUNTIME_TOKEN"))
 		return 1;
+	if (r->egress.port != 0 && egress_env_is_ours(e))
+		return 1; /* the egress proxy's, replacing the caller's */
 	return r->o.ld_preload != NULL &&
 	       (env_is(e, "LD_PRELOAD") ||
 	        env_is(e, "AUTONOMY_PRELOAD_EXEC_ALLOWLIST") ||
@@ -672,7 +676,7 @@ static char **workload_env(struct run *r, size_t *n, size_t *own)
 
 	while (environ[cnt])
 		cnt++;
-	if ((env = calloc(cnt + 7, sizeof(*env))) == NULL)
+	if ((env = calloc(cnt + 7 + EGRESS_ENV_N, sizeof(*env))) == NULL)
 		return NULL;
 	for (size_t i = 0; i < cnt; i++)
 		if (!env_ours(r, environ[i]))
@@ -693,6 +697,8 @@ static char **workload_env(struct run *r, size_t *n, size_t *own)
 	if (!rc && r->preload_dlopen != NULL)
 		rc = env_add(env, &k, "AUTONOMY_PRELOAD_DLOPEN_ALLOWLIST",
 		             r->preload_dlopen) < 0;
+	if (!rc && r->egress.port != 0)
+		rc = egress_env(&r->egress, env, &k) < 0;
 	if (rc) {
 		for (size_t i = *own; i < k; i++)
 			free(env[i]);
@@ -1305,19 +1311,39 @@ static int start_policyd(struct run *r)
  * It serves policyd's pid only, so policyd is launched first. */
 static int start_fetcher(struct run *r)
 {
-	char pid[16], cfd[16], afd[16];
-	const char *args[] = {"--client-pid", pid, "--config-fd", cfd,
-	                      "--ca-fd",      afd, NULL};
-	int pass[2] = {r->fetch.config_fd, r->fetch.ca_fd}, rc;
+	char pid[16], cfd[16], afd[16], lfd[16], efd[16], gfd[16];
+	const char *args[14] = {"--client-pid", pid, "--config-fd", cfd};
+	int pass[5] = {r->fetch.config_fd}, npass = 1, nargs = 4, rc;
 
 	snprintf(pid, sizeof(pid), "%d", (int)r->h[H_POLICYD].pid);
 	snprintf(cfd, sizeof(cfd), "%d", r->fetch.config_fd);
-	snprintf(afd, sizeof(afd), "%d", r->fetch.ca_fd);
-	if (r->fetch.ca_fd < 0)
-		args[4] = NULL;
-	rc =
-	    helper_launch(r, H_FETCHER, args, pass, r->fetch.ca_fd < 0 ? 1 : 2);
+	if (r->fetch.ca_fd >= 0) {
+		snprintf(afd, sizeof(afd), "%d", r->fetch.ca_fd);
+		args[nargs++] = "--ca-fd";
+		args[nargs++] = afd;
+		pass[npass++] = r->fetch.ca_fd;
+	}
+	/* --allow-host: the egress proxy's listener, config and log */
+	if (r->egress.listen_fd >= 0) {
+		snprintf(lfd, sizeof(lfd), "%d", r->egress.listen_fd);
+		snprintf(efd, sizeof(efd), "%d", r->egress.config_fd);
+		args[nargs++] = "--proxy-fd";
+		args[nargs++] = lfd;
+		args[nargs++] = "--egress-config-fd";
+		args[nargs++] = efd;
+		pass[npass++] = r->egress.listen_fd;
+		pass[npass++] = r->egress.config_fd;
+	}
+	if (r->egress.log_fd >= 0) {
+		snprintf(gfd, sizeof(gfd), "%d", r->egress.log_fd);
+		args[nargs++] = "--egress-log-fd";
+		args[nargs++] = gfd;
+		pass[npass++] = r->egress.log_fd;
+	}
+	args[nargs] = NULL;
+	rc = helper_launch(r, H_FETCHER, args, pass, npass);
 	fetch_conf_close(&r->fetch);
+	egress_conf_close(&r->egress);
 	return rc;
 }
 
@@ -1523,6 +1549,7 @@ static void cleanup(struct run *r)
 	r->preload_exec = r->preload_connect = r->preload_dlopen = NULL;
 	netns_close(&r->net);
 	fetch_conf_close(&r->fetch);
+	egress_conf_close(&r->egress);
 }
 
 /* The workload's layers as asked, one line for the footprint panel (the
@@ -1603,6 +1630,7 @@ int run_main(int argc, char **argv)
 	r.logpipe[0] = r.logpipe[1] = -1;
 	r.net.listen_fd = r.net.ns_fd = -1;
 	r.fetch.config_fd = r.fetch.ca_fd = -1;
+	r.egress.listen_fd = r.egress.config_fd = r.egress.log_fd = -1;
 	for (int i = 0; i < H_COUNT; i++) {
 		r.h[i].pidfd = -1;
 		r.h[i].ready_fd = -1;
@@ -1693,6 +1721,12 @@ int run_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	netns_warn(&r.o, &r.net);
+	if (egress_prepare(&r.o, &r.net, &r.egress, err, sizeof(err)) < 0) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		fprintf(stderr, "autonomy run: nothing was run\n");
+		cleanup(&r);
+		return EXIT_USAGE;
+	}
 	if (r.o.no_seccomp)
 		fprintf(stderr,
 		        "autonomy run: WARNING: --no-seccomp: the workload "
@@ -1751,6 +1785,15 @@ int run_main(int argc, char **argv)
 	                         r.fetch.joined,
 	                         "ca_file",
 	                         r.o.ca_file ? r.o.ca_file : "system",
+	                         /* keep last: NULL ends the list when
+	                          * there is no egress proxy */
+	                         r.egress.port ? "allowed_hosts" : NULL,
+	                         r.egress.joined,
+	                         "egress_proxy",
+	                         r.egress.url,
+	                         "egress_audit_log",
+	                         r.o.egress_audit_log ? r.o.egress_audit_log
+	                                              : "none",
 	                         NULL};
 	log_debug("run: helpers ready");
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {

@@ -51,7 +51,10 @@ static const struct origin_rule {
     {"spawner", {"workload.start", "sandbox.layer", "writable_mount_declared"}},
     {"toolsrv", {NULL}},
     /* tool.http_get's runtime layer (AllowedDomains, address checks) */
-    {"fetcher", {"runtime.allow", "runtime.deny"}},
+    {"fetcher",
+     {"runtime.allow", "runtime.deny",
+      /* the workload's egress proxy (--allow-host) */
+      "egress.allow", "egress.deny", "egress.end"}},
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))
 
