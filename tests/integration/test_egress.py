@@ -14,6 +14,7 @@ UDP and DNS, which have no route."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -303,6 +304,90 @@ class Egress(TestCase):
         self.assertEqual(ids, {x["audit_id"] for x in
                                self.kinds("egress.allow") +
                                self.kinds("egress.deny")})
+
+
+# The workload of EgressFailClosed: says it is ready, waits until the test
+# has stopped walwriter, then asks the proxy for an allowed URL.
+HUNG_CLIENT = r"""
+import json, os, sys, time, urllib.error, urllib.request
+d = sys.argv[1]
+open(d + "/ready", "w").close()
+while not os.path.exists(d + "/stopped"):
+    time.sleep(0.02)
+t = time.monotonic()
+try:
+    r = urllib.request.urlopen("http://allowed.test:8080/ok", timeout=60)
+    out = {"status": r.status, "body": r.read().decode()}
+except urllib.error.HTTPError as e:
+    out = {"status": e.code, "body": e.read().decode()}
+except Exception as e:
+    out = {"error": repr(e)}
+out["secs"] = time.monotonic() - t
+print("FC_RESULT " + json.dumps(out), flush=True)
+"""
+
+
+@unittest.skipIf(missing(), missing() or "")
+class EgressFailClosed(TestCase):
+    def test_no_record_no_connection(self):
+        # walwriter hung (SIGSTOP): the proxy cannot make egress.allow
+        # durable, so it answers 503 and never connects upstream
+        d = tempfile.mkdtemp(prefix="autonomy-egress.")
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        make_ca(d)
+        with open(d + "/hosts", "w") as f:
+            f.write("127.0.0.1 localhost\n10.200.0.2 allowed.test\n")
+        with open(d + "/client.py", "w") as f:
+            f.write(HUNG_CLIENT)
+        wal = d + "/wal"
+        e = dict(os.environ)
+        e.pop("AUTONOMY_RUN_WAL_DIR", None)
+        e.update(IP=IP, PY=sys.executable,
+                 SERVER=os.path.join(HERE, "egress_server.py"))
+        p = subprocess.Popen(
+            ["unshare", "--net", "--mount", "--", "sh", "-c", SETUP, "sh", d,
+             AUTONOMY, "run", "--dir", wal, "--allow-host", "allowed.test",
+             "--", sys.executable, d + "/client.py", d],
+            env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd="/")
+        pid = None
+        try:
+            harness.wait_for(lambda: os.path.exists(d + "/ready"),
+                             timeout=60, what="the workload")
+            pids = subprocess.run(["pgrep", "-f", "wal-dir " + wal],
+                                  capture_output=True, text=True).stdout
+            pid = int(pids.split()[0])
+            os.kill(pid, signal.SIGSTOP)
+            open(d + "/stopped", "w").close()
+            out = ""
+            for line in p.stdout:  # until the answer, then let it go on
+                out += line
+                if line.startswith("FC_RESULT "):
+                    break
+            os.kill(pid, signal.SIGCONT)
+            rest, err = p.communicate(timeout=120)
+            out += rest
+        finally:
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass  # the run ended (fail closed) and reaped it
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        line = [x for x in out.splitlines() if x.startswith("FC_RESULT ")]
+        self.assertTrue(line, out + err)
+        res = json.loads(line[0][len("FC_RESULT "):])
+        self.assertEqual(res.get("status"), 503, res)
+        # within the proxy's bound on a record (FETCHER_WAL_TIMEOUT_MS)
+        self.assertLess(res["secs"], 15, res)
+        self.assertIn("the decision could not be recorded", res["body"])
+        self.assertNotIn("hello from upstream", res["body"])
+        # the server saw no request (the proxy never connected)
+        with open(d + "/srv.out") as f:
+            self.assertNotIn("REQUEST GET /ok", f.read())
 
 
 @unittest.skipIf(missing(), missing() or "")
