@@ -256,9 +256,15 @@ class Faults(TestCase):
         # loaded machine the refusals can be cut off before they reach a
         # caller; those that do reach one say why. (disk_full() has
         # checked autonomy's own message names the full WAL filesystem.)
+        # A call refused by the commit that failed is told the
+        # filesystem is full; one whose batch was still on its way when
+        # walwriter exited is told walwriter went away. Both are "the
+        # decision could not be recorded" (checked by disk_full()).
         for c in refused:
-            self.assertTrue("WAL commit failed" in c.body and
-                            "filesystem full" in c.body, c.body)
+            self.assertTrue(("WAL commit failed" in c.body and
+                             "filesystem full" in c.body) or
+                            "walwriter did not acknowledge" in c.body,
+                            c.body)
 
     # -- a helper that hangs (SIGSTOP) ---------------------------------
     def hang(self, name, bound_ms):
