@@ -52,6 +52,8 @@ static const struct origin_rule {
     {"toolsrv", {NULL}},
     /* tool.http_get's runtime layer (AllowedDomains, address checks) */
     {"fetcher", {"runtime.allow", "runtime.deny"}},
+    /* tool.mavlink.*'s runtime layer (link, geofence, interval, arming) */
+    {"mavproxy", {"runtime.allow", "runtime.deny"}},
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))
 
