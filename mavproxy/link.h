@@ -19,8 +19,8 @@
 
 /* A copy of what the vehicle last said. */
 struct vehicle {
-	int connected;           /* the transport is up */
-	char link_error[400];    /* why it is not, when not */
+	int connected;            /* the transport is up */
+	char link_error[400];     /* why it is not, when not */
 	int64_t heartbeat_age_ms; /* -1: never */
 	int have_hb, have_sys, have_pos, have_gps;
 	uint8_t sysid, compid;

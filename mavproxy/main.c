@@ -328,9 +328,10 @@ static int runtime_decide(const struct mav_call *c, const struct vehicle *v,
 			return 0;
 		}
 		if (!v->have_pos) {
-			snprintf(why, len, "takeoff needs the vehicle's "
-			                   "position (no GLOBAL_POSITION_INT "
-			                   "yet)");
+			snprintf(why, len,
+			         "takeoff needs the vehicle's "
+			         "position (no GLOBAL_POSITION_INT "
+			         "yet)");
 			return 0;
 		}
 		return fence_check(c, v->pos.lat / 1e7, v->pos.lon / 1e7,
@@ -344,10 +345,9 @@ static int runtime_decide(const struct mav_call *c, const struct vehicle *v,
 
 static const char *result_name(uint8_t r)
 {
-	static const char *const names[] = {"ACCEPTED", "TEMPORARILY_REJECTED",
-	                                    "DENIED",   "UNSUPPORTED",
-	                                    "FAILED",   "IN_PROGRESS",
-	                                    "CANCELLED"};
+	static const char *const names[] = {
+	    "ACCEPTED", "TEMPORARILY_REJECTED", "DENIED",   "UNSUPPORTED",
+	    "FAILED",   "IN_PROGRESS",          "CANCELLED"};
 	return r < sizeof(names) / sizeof(names[0]) ? names[r] : "UNKNOWN";
 }
 
@@ -393,11 +393,12 @@ static char *command_run(const struct mav_call *c)
 		if (link_goto(c->lat, c->lon, (float)c->alt_m, err,
 		              sizeof(err)) < 0)
 			o = json_pack("{s:s, s:s, s:s}", "message",
-			              "SET_POSITION_TARGET_GLOBAL_INT", "result",
-			              "NOT_SENT", "error", err);
+			              "SET_POSITION_TARGET_GLOBAL_INT",
+			              "result", "NOT_SENT", "error", err);
 		else
 			o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}",
-			              "message", "SET_POSITION_TARGET_GLOBAL_INT",
+			              "message",
+			              "SET_POSITION_TARGET_GLOBAL_INT",
 			              "result", "SENT", "lat", c->lat, "lon",
 			              c->lon, "alt_m", c->alt_m, "note",
 			              "the protocol has no acknowledgement: "

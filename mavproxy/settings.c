@@ -58,15 +58,18 @@ static int parse_circle(const json_t *c, struct mav_settings *s, char *err,
 			              k);
 	}
 	if (number_in(json_object_get(c, "lat"), -90, 90, &s->lat) < 0)
-		return errorf(err, errlen, "runtime.mavlink.geofence.circle."
-		                           "lat: a number in -90..90");
+		return errorf(err, errlen,
+		              "runtime.mavlink.geofence.circle."
+		              "lat: a number in -90..90");
 	if (number_in(json_object_get(c, "lon"), -180, 180, &s->lon) < 0)
-		return errorf(err, errlen, "runtime.mavlink.geofence.circle."
-		                           "lon: a number in -180..180");
-	if (number_in(json_object_get(c, "radius_m"), 1, 100000,
-	              &s->radius_m) < 0)
-		return errorf(err, errlen, "runtime.mavlink.geofence.circle."
-		                           "radius_m: a number in 1..100000");
+		return errorf(err, errlen,
+		              "runtime.mavlink.geofence.circle."
+		              "lon: a number in -180..180");
+	if (number_in(json_object_get(c, "radius_m"), 1, 100000, &s->radius_m) <
+	    0)
+		return errorf(err, errlen,
+		              "runtime.mavlink.geofence.circle."
+		              "radius_m: a number in 1..100000");
 	s->fence = MAV_FENCE_CIRCLE;
 	return 0;
 }
@@ -108,8 +111,9 @@ static int parse_fence(const json_t *g, struct mav_settings *s, char *err,
 	json_t *v;
 
 	if (!json_is_object(g))
-		return errorf(err, errlen, "runtime.mavlink.geofence: must be "
-		                           "an object");
+		return errorf(err, errlen,
+		              "runtime.mavlink.geofence: must be "
+		              "an object");
 	json_object_foreach((json_t *)g, k, v)
 	{
 		if (strcmp(k, "circle") != 0 && strcmp(k, "polygon") != 0 &&
@@ -146,7 +150,8 @@ int mav_settings_parse(const json_t *obj, struct mav_settings *s, char *err,
 	if (obj == NULL)
 		return 0;
 	if (!json_is_object(obj))
-		return errorf(err, errlen, "runtime.mavlink: must be an object");
+		return errorf(err, errlen,
+		              "runtime.mavlink: must be an object");
 	json_object_foreach((json_t *)obj, k, v)
 	{
 		if (strcmp(k, "geofence") == 0) {
@@ -155,10 +160,11 @@ int mav_settings_parse(const json_t *obj, struct mav_settings *s, char *err,
 		} else if (strcmp(k, "min_command_interval_ms") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > MAV_INTERVAL_MAX_MS)
-				return errorf(err, errlen,
-				              "runtime.mavlink.min_command_"
-				              "interval_ms: an integer in 0..%d",
-				              MAV_INTERVAL_MAX_MS);
+				return errorf(
+				    err, errlen,
+				    "runtime.mavlink.min_command_"
+				    "interval_ms: an integer in 0..%d",
+				    MAV_INTERVAL_MAX_MS);
 			s->min_interval_ms = (unsigned)json_integer_value(v);
 		} else if (strcmp(k, "flight_environments") == 0) {
 			size_t i;
@@ -170,9 +176,10 @@ int mav_settings_parse(const json_t *obj, struct mav_settings *s, char *err,
 				              "of \"sitl\", \"real\"");
 			json_array_foreach(v, i, e)
 			{
-				int bit = json_is_string(e) ? mav_env_bit(
-				                                  json_string_value(e))
-				                            : 0;
+				int bit =
+				    json_is_string(e)
+				        ? mav_env_bit(json_string_value(e))
+				        : 0;
 				if (bit == 0)
 					return errorf(
 					    err, errlen,
@@ -203,8 +210,8 @@ int mav_fence_contains(const struct mav_settings *s, double lat, double lon,
 		/* equirectangular: metres-accurate at fence scales */
 		double rad = M_PI / 180.0;
 		double dy = (lat - s->lat) * rad * EARTH_RADIUS_M;
-		double dx = (lon - s->lon) * rad * EARTH_RADIUS_M *
-		            cos(s->lat * rad);
+		double dx =
+		    (lon - s->lon) * rad * EARTH_RADIUS_M * cos(s->lat * rad);
 		*dist_m = sqrt(dx * dx + dy * dy);
 		return *dist_m <= s->radius_m;
 	}
@@ -221,7 +228,7 @@ int mav_fence_contains(const struct mav_settings *s, double lat, double lon,
 	return inside;
 }
 
-static const unsigned bauds[] = {9600,   19200,  38400,  57600,   115200,
+static const unsigned bauds[] = {9600,   19200,  38400,  57600,  115200,
                                  230400, 460800, 500000, 921600, 1500000};
 
 int mav_endpoint_parse(const char *text, struct mav_endpoint *e, char *err,
@@ -242,22 +249,25 @@ int mav_endpoint_parse(const char *text, struct mav_endpoint *e, char *err,
 		colon = strrchr(rest, ':');
 		if (strncmp(rest, "/dev/", 5) != 0 || colon == NULL ||
 		    strstr(rest, "/../") != NULL || strstr(rest, "/./") != NULL)
-			return errorf(err, errlen,
-			              "\"%.80s\": expected serial:/dev/PATH:BAUD",
-			              text);
+			return errorf(
+			    err, errlen,
+			    "\"%.80s\": expected serial:/dev/PATH:BAUD", text);
 		n = strtoul(colon + 1, &end, 10);
 		if (*end != '\0' || !isdigit((unsigned char)colon[1]))
-			return errorf(err, errlen, "\"%.80s\": BAUD must be a "
-			                           "number", text);
+			return errorf(err, errlen,
+			              "\"%.80s\": BAUD must be a "
+			              "number",
+			              text);
 		for (size_t i = 0; i < sizeof(bauds) / sizeof(bauds[0]); i++)
 			if (bauds[i] == n)
 				e->baud = (unsigned)n;
 		if (e->baud == 0)
-			return errorf(err, errlen,
-			              "\"%.80s\": BAUD %lu not supported (9600, "
-			              "19200, 38400, 57600, 115200, 230400, "
-			              "460800, 500000, 921600, 1500000)",
-			              text, n);
+			return errorf(
+			    err, errlen,
+			    "\"%.80s\": BAUD %lu not supported (9600, "
+			    "19200, 38400, 57600, 115200, 230400, "
+			    "460800, 500000, 921600, 1500000)",
+			    text, n);
 		memcpy(e->path, rest, (size_t)(colon - rest));
 		e->kind = MAV_LINK_SERIAL;
 		return 0;

@@ -10,9 +10,9 @@ static const struct {
 	const char *name;
 	enum mav_tool tool;
 } tools[] = {
-    {"status", MT_STATUS},   {"arm", MT_ARM},   {"disarm", MT_DISARM},
+    {"status", MT_STATUS},     {"arm", MT_ARM},         {"disarm", MT_DISARM},
     {"set_mode", MT_SET_MODE}, {"takeoff", MT_TAKEOFF}, {"goto", MT_GOTO},
-    {"land", MT_LAND},       {"rtl", MT_RTL},
+    {"land", MT_LAND},         {"rtl", MT_RTL},
 };
 
 /* The modes mavsim (and ArduCopter) know, by custom_mode number. */
@@ -46,8 +46,9 @@ static int number(const json_t *p, const char *key, double lo, double hi,
 	const json_t *v = json_object_get(p, key);
 
 	if (v == NULL)
-		return errorf(err, errlen, "tool.mavlink.%s: params.%s is "
-		                           "required",
+		return errorf(err, errlen,
+		              "tool.mavlink.%s: params.%s is "
+		              "required",
 		              tool, key);
 	if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
 	    json_number_value(v) < lo || json_number_value(v) > hi)
@@ -72,15 +73,15 @@ static int only_keys(const json_t *p, const char *const *allowed,
 		for (const char *const *a = allowed; *a; a++)
 			ok |= strcmp(k, *a) == 0;
 		if (!ok)
-			return errorf(err, errlen,
-			              "tool.mavlink.%s: unknown param \"%.64s\"",
-			              tool, k);
+			return errorf(
+			    err, errlen,
+			    "tool.mavlink.%s: unknown param \"%.64s\"", tool,
+			    k);
 	}
 	return 0;
 }
 
-static int parse_params(json_t *p, struct mav_call *c, char *err,
-                        size_t errlen)
+static int parse_params(json_t *p, struct mav_call *c, char *err, size_t errlen)
 {
 	static const char *const none[] = {NULL};
 	static const char *const mode[] = {"mode", NULL};
@@ -94,10 +95,11 @@ static int parse_params(json_t *p, struct mav_call *c, char *err,
 			return -1;
 		m = json_object_get(p, "mode");
 		if (!json_is_string(m))
-			return errorf(err, errlen,
-			              "tool.mavlink.set_mode: params.mode must "
-			              "be a mode name (STABILIZE, AUTO, GUIDED, "
-			              "LOITER, RTL, LAND)");
+			return errorf(
+			    err, errlen,
+			    "tool.mavlink.set_mode: params.mode must "
+			    "be a mode name (STABILIZE, AUTO, GUIDED, "
+			    "LOITER, RTL, LAND)");
 		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 			if (strcmp(json_string_value(m), modes[i].name) == 0) {
 				c->mode = modes[i].num;

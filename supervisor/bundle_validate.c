@@ -580,8 +580,7 @@ static int check_runtime(struct vctx *v, json_t *rt)
 			 * geofence, the interval between commands */
 			struct mav_settings ms;
 			if (mav_settings_parse(e, &ms, w, sizeof(w)) < 0)
-				return verr(v, "manifest.json", NULL, "%s",
-				            w);
+				return verr(v, "manifest.json", NULL, "%s", w);
 			continue;
 		}
 		snprintf(w, sizeof(w),

@@ -67,9 +67,8 @@ static void test_settings(void **state)
 	                       "5}}",
 	                       &s, err),
 	                 -1);
-	assert_int_equal(parse("{\"flight_environments\": [\"moon\"]}", &s,
-	                       err),
-	                 -1);
+	assert_int_equal(
+	    parse("{\"flight_environments\": [\"moon\"]}", &s, err), -1);
 	assert_int_equal(parse("{\"min_command_interval_ms\": -1}", &s, err),
 	                 -1);
 	/* no fence: nothing is inside */
@@ -95,11 +94,18 @@ static void test_endpoint(void **state)
 	                 0);
 	assert_string_equal(e.path, "/dev/ttyACM0");
 	assert_int_equal(e.baud, 57600);
-	static const char *const bad[] = {
-	    "tcp:localhost:5760", "tcp:127.0.0.1:0",     "tcp:127.0.0.1:70000",
-	    "tcp:127.0.0.1",      "tcp:127.0.0.1:+5",    "udp::5",
-	    "http://x",           "serial:/dev/ttyS0",   "serial:/dev/ttyS0:1",
-	    "serial:tty:57600",   "serial:/dev/../x:9600", "tcp:127.0.0.1:-1"};
+	static const char *const bad[] = {"tcp:localhost:5760",
+	                                  "tcp:127.0.0.1:0",
+	                                  "tcp:127.0.0.1:70000",
+	                                  "tcp:127.0.0.1",
+	                                  "tcp:127.0.0.1:+5",
+	                                  "udp::5",
+	                                  "http://x",
+	                                  "serial:/dev/ttyS0",
+	                                  "serial:/dev/ttyS0:1",
+	                                  "serial:tty:57600",
+	                                  "serial:/dev/../x:9600",
+	                                  "tcp:127.0.0.1:-1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(
 		    mav_endpoint_parse(bad[i], &e, err, sizeof(err)), -1);
