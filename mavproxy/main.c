@@ -567,7 +567,7 @@ static void load_config(int fd)
 	}
 	close(fd);
 	buf[len] = '\0';
-	j = json_loads(buf, JSON_REJECT_DUPLICATES, &je);
+	j = json_loads(buf, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	free(buf);
 	if (j == NULL)
 		fatalx("config: %s", je.text);
