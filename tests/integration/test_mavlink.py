@@ -455,5 +455,22 @@ class NotConfigured(Base):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class Demo(TestCase):
+    def test_demo_mavlink_sitl(self):
+        r = harness.run(["demo", "mavlink-sitl", "--speedup", "10"],
+                        timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"ALLOW  tool.mavlink.arm ")
+        self.assertRegex(r.stdout, r"ALLOW  tool.mavlink.takeoff ")
+        self.assertRegex(r.stdout, r"DENY   tool.mavlink.goto .*runtime")
+        self.assertIn("outside the geofence", r.stdout)
+        self.assertRegex(r.stdout, r"ALLOW  tool.mavlink.land ")
+        self.assertIn("agent: done", r.stdout)
+        self.assertIn("mavproxy=", r.stderr)  # the footprint panel
+        self.assertIn("mavlink-demo@0.1.0", r.stderr)
+        r = harness.run(["demo", "nothing"])
+        self.assertEqual(r.returncode, 64)
+
+
 if __name__ == "__main__":
     unittest.main()
