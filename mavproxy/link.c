@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -106,6 +107,11 @@ static int link_dial(void)
 		if (e != 0)
 			goto fail;
 	}
+	/* small frames, each awaited: no Nagle (a 40 ms stall behind a
+	 * delayed ACK otherwise) */
+	if (L.ep.kind == MAV_LINK_TCP)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1},
+		                 sizeof(int));
 	pthread_mutex_lock(&L.mu);
 	L.fd = fd;
 	L.v.connected = 1;
