@@ -354,6 +354,25 @@ class Link(Base):
             sim.stop()
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_mavproxy_dies_fail_closed(self):
+        tmp = tempfile.mkdtemp(prefix="autonomy-mav.")
+        wal = os.path.join(tmp, "wal")
+        sim = Sim()
+        rt = Runtime(["--dir", wal, "--mavlink-endpoint", sim.endpoint,
+                      "--mavlink-environment", "sitl"])
+        try:
+            self.wait_status(rt, lambda o: True)
+            os.kill(rt.helper_pids()["mavproxy"], 9)
+            code = rt.finish()
+            self.assertEqual(code, 70, rt.stderr)
+            self.assertIn("helper mavproxy (pid", rt.stderr)
+            ends = [attrs(r) for r in inspect(wal, "--kind", "helper.exit")]
+            self.assertEqual([e["helper"] for e in ends], ["mavproxy"])
+        finally:
+            rt.kill()
+            sim.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_udp(self):
         sim = Sim("udp")
         rt = Runtime(["--mavlink-endpoint", sim.endpoint,
