@@ -239,6 +239,48 @@ static int check_http_get_reply(const Autonomy__HttpGetReply *r, char *err,
 	return 0;
 }
 
+/* tool.mavlink.* (policyd -> mavproxy) and its answer. mavproxy parses
+ * kind and params again; these are the wire's bounds. */
+static int check_mavlink_request(const Autonomy__MavlinkRequest *r, char *err,
+                                 size_t errlen)
+{
+	if (r->facts_only)
+		return check_str(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
+		                 errlen) < 0 ||
+		               check_str(r->kind, ENV_MAX_KIND, "kind", err,
+		                         errlen) < 0 ||
+		               check_str(r->params_json, ENV_MAX_MAVLINK_JSON,
+		                         "params_json", err, errlen) < 0
+		           ? -1
+		           : 0;
+	if (check_nonempty(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err,
+	                   errlen) < 0 ||
+	    check_nonempty(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
+	    check_nonempty(r->params_json, ENV_MAX_MAVLINK_JSON, "params_json",
+	                   err, errlen) < 0)
+		return -1;
+	if (strncmp(r->kind, "tool.mavlink.", 13) != 0)
+		return errorf(err, errlen, "kind: not a tool.mavlink.* call");
+	return 0;
+}
+
+static int check_mavlink_reply(const Autonomy__MavlinkReply *r, char *err,
+                               size_t errlen)
+{
+	if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
+	    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
+		return errorf(err, errlen, "outcome %d unknown",
+		              (int)r->outcome);
+	if (check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) < 0 ||
+	    check_str(r->output_json, ENV_MAX_MAVLINK_JSON, "output_json", err,
+	              errlen) < 0 ||
+	    check_str(r->facts_json, ENV_MAX_MAVLINK_JSON, "facts_json", err,
+	              errlen) < 0 ||
+	    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 int envelope_check(const Envelope *env, char *err, size_t errlen)
 {
 	if (env->version != ENVELOPE_VERSION)
@@ -284,6 +326,10 @@ int envelope_check(const Envelope *env, char *err, size_t errlen)
 		                              errlen);
 	case AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY:
 		return check_http_get_reply(env->http_get_reply, err, errlen);
+	case AUTONOMY__ENVELOPE__BODY_MAVLINK_REQUEST:
+		return check_mavlink_request(env->mavlink_request, err, errlen);
+	case AUTONOMY__ENVELOPE__BODY_MAVLINK_REPLY:
+		return check_mavlink_reply(env->mavlink_reply, err, errlen);
 	case AUTONOMY__ENVELOPE__BODY_WAL_APPEND:
 		return check_append(env->wal_append, err, errlen);
 	case AUTONOMY__ENVELOPE__BODY_WAL_ACK:
@@ -506,6 +552,10 @@ const char *envelope_body_name(const Envelope *env)
 		return "HttpGetRequest";
 	case AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY:
 		return "HttpGetReply";
+	case AUTONOMY__ENVELOPE__BODY_MAVLINK_REQUEST:
+		return "MavlinkRequest";
+	case AUTONOMY__ENVELOPE__BODY_MAVLINK_REPLY:
+		return "MavlinkReply";
 	default:
 		return "none";
 	}

@@ -32,6 +32,9 @@
 #define ENV_MAX_HTTP_HOPS 5          /* redirects followed */
 #define ENV_MAX_HTTP_TIMEOUT_MS 8000 /* tool.http_get's whole-call budget */
 #define ENV_MAX_HTTP_BODY (256 * 1024)
+/* tool.mavlink.* (MavlinkRequest / MavlinkReply): params and answers are
+ * small (a status is under 2 KiB) */
+#define ENV_MAX_MAVLINK_JSON (16u * 1024)
 #define ENV_MAX_ARGV 4096
 #define ENV_MAX_ENV 4096
 #define ENV_MAX_ARG_BYTES (128u * 1024)

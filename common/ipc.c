@@ -128,7 +128,8 @@ int ipc_url(char *url, size_t len, const char *rundir, const char *name)
 int ipc_make_dirs(const char *rundir)
 {
 	static const char *const dirs[] = {IPC_DIR_WALWRITER, IPC_DIR_POLICYD,
-	                                   IPC_DIR_FETCHER, IPC_DIR_SPAWNER};
+	                                   IPC_DIR_FETCHER, IPC_DIR_SPAWNER,
+	                                   IPC_DIR_MAVPROXY};
 	char path[4096];
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {

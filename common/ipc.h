@@ -18,10 +18,12 @@
 #define IPC_DIR_WALWRITER "walwriter"
 #define IPC_DIR_SPAWNER "spawner"
 #define IPC_DIR_FETCHER "fetcher"
+#define IPC_DIR_MAVPROXY "mavproxy"
 #define IPC_POLICYD IPC_DIR_POLICYD "/policyd.sock"
 #define IPC_WALWRITER IPC_DIR_WALWRITER "/walwriter.sock"
 #define IPC_SPAWNER IPC_DIR_SPAWNER "/spawner.sock"
 #define IPC_FETCHER IPC_DIR_FETCHER "/fetcher.sock"
+#define IPC_MAVPROXY IPC_DIR_MAVPROXY "/mavproxy.sock"
 
 /* Writes "ipc://<rundir>/<name>" into url. -1 if it does not fit (the
  * sun_path limit is 108 bytes). */

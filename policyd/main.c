@@ -2,11 +2,16 @@
  * WAL, and runs the tools that live here (DESIGN.md §2, §4).
  *
  *   policyd --rundir DIR --ready-fd N [--bundle-fd M]
+ *           [--mavlink-environment sitl|real]
  *
  * With --bundle-fd, fd M holds the run's policy bundle as the supervisor
  * serialized it (bundle_serialize, supervisor/bundle.h); policyd reads it
  * to the end, validates it again in full and decides with it. Without,
- * it decides with the embedded demo policy.
+ * it decides with the embedded demo policy. --mavlink-environment says
+ * the run has an autopilot link (mavproxy): tool.mavlink.* calls get the
+ * vehicle's facts from mavproxy and that environment in context.runtime,
+ * and run there; without it they are runtime.deny "mavlink not
+ * configured" (written here: no runtime layer exists to write it).
  *
  * Listens (rep) on DIR/policyd.sock for ToolRequests from toolsrv and
  * dials (req) DIR/walwriter.sock. Each call: re-validate, audit id,
@@ -33,6 +38,7 @@
 #include "httpget.h"
 #include "ipc.h"
 #include "log.h"
+#include "mavclient.h"
 #include "params.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -59,6 +65,11 @@
  * runtime record; with the 8 s budget it stays inside toolsrv's 10 s, so
  * the caller hears policyd's reason. */
 #define POLICYD_FETCH_MARGIN_MS 1500
+/* mavproxy: the facts before a decision; an allowed call (its record,
+ * up to 3 COMMAND_LONG sends of 1 s, and a command queued before it)
+ * inside toolsrv's 10 s. */
+#define POLICYD_MAV_FACTS_MS 2000
+#define POLICYD_MAV_CALL_MS 8000
 
 /* One tool call's state, so every reply path fills the same fields. */
 struct call {
@@ -75,6 +86,8 @@ struct call {
 	struct tool_result tool;
 	char error[512];
 	struct http_get *http; /* tool.http_get only */
+	int mavlink;           /* tool.mavlink.* */
+	json_t *runtime;       /* context.runtime: NULL, or the facts */
 	char reason[1024];     /* a later hop's deny, or the runtime's */
 };
 
@@ -127,6 +140,8 @@ struct result_rec {
 static const struct policy_set *policies;
 static struct walclient *wal;
 static struct fetchclient *fetcher;
+static struct mavclient *mavproxy;  /* NULL: no --mavlink-endpoint */
+static const char *mav_environment; /* --mavlink-environment */
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned active; /* slots between a request and its reply sent */
 
@@ -401,6 +416,66 @@ static void http_get_hop(struct job *s)
 	                 http_get_done, s);
 }
 
+/* mavproxy's answer to an allowed tool.mavlink.* call. */
+static void mavlink_done(void *arg, const Autonomy__MavlinkReply *rep,
+                         const char *err)
+{
+	struct job *s = arg;
+	struct call *c = &s->c;
+
+	if (rep == NULL ||
+	    rep->outcome == AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE) {
+		snprintf(c->error, sizeof(c->error), "%s",
+		         rep == NULL     ? err
+		         : rep->error[0] ? rep->error
+		                         : "mavproxy could not answer");
+		reply_unavailable(s);
+		return;
+	}
+	if (rep->outcome == AUTONOMY__OUTCOME__OUTCOME_DENY) {
+		/* mavproxy's runtime.deny is durable */
+		snprintf(c->reason, sizeof(c->reason), "%s", rep->reason);
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
+		s->r.layer = "runtime";
+		s->r.reason = c->reason;
+		reply_call(s);
+		return;
+	}
+	if (rep->outcome == AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS) {
+		c->tool.status = TOOL_BAD_PARAMS;
+		snprintf(c->tool.reason, sizeof(c->tool.reason), "%s",
+		         rep->error);
+	} else {
+		c->tool.status = TOOL_OK;
+		c->tool.output_json = strdup(rep->output_json);
+	}
+	if ((c->tool.status == TOOL_OK && c->tool.output_json == NULL) ||
+	    submit_tool_result(c) < 0) {
+		snprintf(c->error, sizeof(c->error),
+		         "out of memory recording tool.result");
+		reply_unavailable(s);
+		return;
+	}
+	if (c->tool.status == TOOL_BAD_PARAMS) {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
+		s->r.error = c->tool.reason;
+	} else {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
+		s->r.output_json = c->tool.output_json;
+	}
+	reply_call(s);
+}
+
+static void mavlink_call(struct job *s)
+{
+	Autonomy__MavlinkRequest req = AUTONOMY__MAVLINK_REQUEST__INIT;
+
+	req.audit_id = s->c.audit_id;
+	req.kind = (char *)s->c.kind;
+	req.params_json = (char *)s->c.params_text;
+	mavclient_call(mavproxy, &req, POLICYD_MAV_CALL_MS, mavlink_done, s);
+}
+
 /* The decision is durable (or cannot be): only now may the tool run. */
 static void decision_done(struct wal_req *w, int ok, const char *err)
 {
@@ -429,6 +504,10 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 
 	if (c->http != NULL && c->http->valid) {
 		http_get_hop(s);
+		return;
+	}
+	if (c->mavlink && mavproxy != NULL) {
+		mavlink_call(s);
 		return;
 	}
 	if (c->http != NULL) {
@@ -460,6 +539,45 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 	reply_call(s);
 }
 
+/* The vehicle's live facts, from mavproxy, for context.runtime; the
+ * environment is ours (the supervisor's flag), whatever mavproxy says. */
+static void mavlink_facts_done(void *arg, const Autonomy__MavlinkReply *rep,
+                               const char *err)
+{
+	struct job *s = arg;
+	struct call *c = &s->c;
+	json_error_t je;
+
+	if (rep == NULL || rep->outcome != AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
+	    (c->runtime = json_loads(rep->facts_json, JSON_REJECT_DUPLICATES,
+	                             &je)) == NULL ||
+	    !json_is_object(c->runtime) ||
+	    json_object_set_new(c->runtime, "environment",
+	                        json_string(mav_environment)) < 0) {
+		snprintf(c->error, sizeof(c->error),
+		         "the vehicle's facts are not available (%s): nothing "
+		         "was decided",
+		         rep == NULL     ? err
+		         : rep->error[0] ? rep->error
+		                         : "mavproxy sent no facts");
+		reply_unavailable(s);
+		return;
+	}
+	decide_hop(s);
+}
+
+static void mavlink_facts(struct job *s)
+{
+	Autonomy__MavlinkRequest req = AUTONOMY__MAVLINK_REQUEST__INIT;
+
+	req.facts_only = 1;
+	req.audit_id = s->c.audit_id;
+	req.kind = (char *)s->c.kind;
+	req.params_json = "";
+	mavclient_call(mavproxy, &req, POLICYD_MAV_FACTS_MS, mavlink_facts_done,
+	               s);
+}
+
 /* Decides one validated call and submits the decision record. Every
  * path that reached a decision names it (audit_id, kind, policy_ref,
  * policies). */
@@ -485,6 +603,13 @@ static void decide(struct job *s)
 		}
 		http_get_parse(c->params, c->http);
 	}
+	if (strncmp(c->kind, "tool.mavlink.", 13) == 0) {
+		c->mavlink = 1;
+		if (mavproxy != NULL) {
+			mavlink_facts(s);
+			return;
+		}
+	}
 	decide_hop(s);
 }
 
@@ -498,8 +623,8 @@ static void decide_hop(struct job *s)
 	struct policy_request preq;
 	size_t off = 0, n;
 
-	if (policy_request_for_tool(&preq, c->kind, c->params, NULL, NULL) <
-	        0 ||
+	if (policy_request_for_tool(&preq, c->kind, c->params, NULL,
+	                            c->runtime) < 0 ||
 	    (c->http != NULL && c->http->valid &&
 	     http_get_facts(&preq, c->http) < 0)) {
 		policy_request_clear(&preq);
@@ -583,6 +708,14 @@ static void serve_tool_request(struct job *s, const Autonomy__ToolRequest *tr)
 		job_refuse(s, "params.runtime is reserved for the runtime");
 		return;
 	}
+	if (strncmp(tr->kind, "tool.mavlink.", 13) == 0 &&
+	    params_runtime_fact(s->c.params) != NULL) {
+		/* toolsrv answers this with a 400 too */
+		log_warnx("refused params for %s: params.%s", tr->kind,
+		          params_runtime_fact(s->c.params));
+		job_refuse(s, "params name a fact the runtime injects");
+		return;
+	}
 	decide(s);
 }
 
@@ -592,6 +725,7 @@ static void slot_reset(struct slot *s)
 	for (size_t i = 0; i < s->n; i++) {
 		tool_result_clear(&s->jobs[i].c.tool);
 		json_decref(s->jobs[i].c.params);
+		json_decref(s->jobs[i].c.runtime);
 		free(s->jobs[i].c.http);
 	}
 	s->jobs = &s->one; /* the pool stays: no allocation per batch */
@@ -734,7 +868,7 @@ static void drain(void)
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: policyd --rundir DIR --ready-fd N "
-	                "[--bundle-fd M]\n");
+	                "[--bundle-fd M] [--mavlink-environment sitl|real]\n");
 	exit(64);
 }
 
@@ -745,6 +879,7 @@ static void parse_args(int argc, char **argv, const char **rundir,
 	    {"rundir", required_argument, NULL, 'r'},
 	    {"ready-fd", required_argument, NULL, 'f'},
 	    {"bundle-fd", required_argument, NULL, 'b'},
+	    {"mavlink-environment", required_argument, NULL, 'm'},
 	    {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -758,6 +893,9 @@ static void parse_args(int argc, char **argv, const char **rundir,
 		else if (ch == 'b' &&
 		         (*bundle_fd = helper_parse_fd(optarg)) >= 0)
 			continue;
+		else if (ch == 'm' && (strcmp(optarg, "sitl") == 0 ||
+		                       strcmp(optarg, "real") == 0))
+			mav_environment = optarg;
 		else
 			usage();
 	}
@@ -812,8 +950,8 @@ int main(int argc, char **argv)
 {
 	static struct slot slots[POLICYD_SLOTS];
 	const char *rundir = NULL;
-	char url[128], walurl[128], fetchurl[128], sockdir[128];
-	nng_socket rep, walsock, fetchsock;
+	char url[128], walurl[128], fetchurl[128], mavurl[128], sockdir[128];
+	nng_socket rep, walsock, fetchsock, mavsock;
 	sigset_t stop;
 	int ready_fd = -1, bundle_fd = -1, rv, sig, abi;
 
@@ -823,6 +961,7 @@ int main(int argc, char **argv)
 	if (ipc_url(url, sizeof(url), rundir, IPC_POLICYD) < 0 ||
 	    ipc_url(walurl, sizeof(walurl), rundir, IPC_WALWRITER) < 0 ||
 	    ipc_url(fetchurl, sizeof(fetchurl), rundir, IPC_FETCHER) < 0 ||
+	    ipc_url(mavurl, sizeof(mavurl), rundir, IPC_MAVPROXY) < 0 ||
 	    (size_t)snprintf(sockdir, sizeof(sockdir), "%s/%s", rundir,
 	                     IPC_DIR_POLICYD) >= sizeof(sockdir))
 		fatalx("--rundir %s: path too long for a socket", rundir);
@@ -854,6 +993,12 @@ int main(int argc, char **argv)
 	if (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
 	    (fetcher = fetchclient_open(fetchsock)) == NULL)
 		fatalx("cannot dial %s", fetchurl);
+	/* tool.mavlink.* goes to mavproxy, when the run has a link; the
+	 * same no-wait dial as the fetcher's */
+	if (mav_environment != NULL &&
+	    (ipc_dial_req(&mavsock, mavurl, 0) < 0 ||
+	     (mavproxy = mavclient_open(mavsock)) == NULL))
+		fatalx("cannot dial %s", mavurl);
 	for (int i = 0; i < POLICYD_SLOTS; i++)
 		if ((rv = nng_ctx_open(&slots[i].ctx, rep)) != 0 ||
 		    (rv = nng_aio_alloc(&slots[i].aio, slot_cb, &slots[i])) !=

@@ -1,5 +1,7 @@
 #include "params.h"
 
+#include "facts.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -102,4 +104,17 @@ int params_depth(const json_t *v)
 		return max + 1;
 	}
 	return 0;
+}
+
+const char *params_runtime_fact(const json_t *params)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)params, k, v)
+	{
+		if (runtime_fact_name(k))
+			return k;
+	}
+	return NULL;
 }

@@ -18,6 +18,10 @@ int params_kind_valid(const char *kind);
  * refused. Returns the object or NULL with why in err. */
 json_t *params_parse(const char *text, size_t len, char *err, size_t errlen);
 
+/* For tool.mavlink.*: the first top-level key of params that names a
+ * fact the runtime injects (common/facts.h), or NULL. */
+const char *params_runtime_fact(const json_t *params);
+
 /* Nesting depth of a value: scalars 0, an empty or flat object 1. */
 int params_depth(const json_t *v);
 

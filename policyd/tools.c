@@ -42,6 +42,13 @@ void tool_run(const char *kind, const json_t *params, struct tool_result *res)
 		 * policyd reaches itself (httpget.h): never run here. */
 		snprintf(res->reason, sizeof(res->reason),
 		         "tool.http_get runs in the fetcher");
+	else if (strncmp(kind, "tool.mavlink.", 13) == 0)
+		/* With a link, mavproxy runs these (main.c never comes
+		 * here); without one, fail closed. */
+		snprintf(res->reason, sizeof(res->reason),
+		         "mavlink not configured: no autopilot link in this "
+		         "run (autonomy run --mavlink-endpoint ENDPOINT "
+		         "--mavlink-environment sitl|real)");
 	else
 		snprintf(res->reason, sizeof(res->reason),
 		         "no runtime for %.200s", kind);

@@ -687,7 +687,14 @@ struct bundle *bundle_embedded(int mavlink, char *err, size_t errlen)
 	    "{\n  \"kind\": \"bundle\",\n  \"schema_version\": \"1.0\",\n"
 	    "  \"name\": \"mavlink-demo\",\n  \"version\": \"0.1.0\",\n"
 	    "  \"channel\": \"stable\",\n  \"min_adk_version\": \"0.1.0\",\n"
-	    "  \"description\": \"the embedded MAVLink demo policy\"\n}\n";
+	    "  \"description\": \"the embedded MAVLink demo policy\",\n"
+	    /* The default fence: 150 m around mavsim's home, 40 m up
+	     * (docs/bundles.md); flights only in sitl, as the policy. */
+	    "  \"runtime\": {\"mavlink\": {\n"
+	    "    \"geofence\": {\"circle\": {\"lat\": 47.397742, "
+	    "\"lon\": 8.545594, \"radius_m\": 150}, \"max_alt_m\": 40},\n"
+	    "    \"min_command_interval_ms\": 100,\n"
+	    "    \"flight_environments\": [\"sitl\"]\n  }}\n}\n";
 	struct members m = {0};
 	struct bundle *b = NULL;
 	const char *mf = mavlink ? mavlink_manifest : demo_manifest;

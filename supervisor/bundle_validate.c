@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "cedar.h"
+#include "settings.h"
 #include "log.h"
 
 #ifndef AUTONOMY_VERSION
@@ -572,6 +573,14 @@ static int check_runtime(struct vctx *v, json_t *rt)
 			                &v->b->allowed_domains,
 			                &v->b->n_allowed_domains) < 0)
 				return -1;
+			continue;
+		}
+		if (strcmp(k, "mavlink") == 0) {
+			/* mavproxy's settings (mavproxy/settings.h): the
+			 * geofence, the interval between commands */
+			struct mav_settings ms;
+			if (mav_settings_parse(e, &ms, w, sizeof(w)) < 0)
+				return verr(v, "manifest.json", NULL, "%s", w);
 			continue;
 		}
 		snprintf(w, sizeof(w),

@@ -26,6 +26,8 @@ const char run_usage[] =
     "                    [--allow-domain HOST[:PORT]]... [--ca-file PATH]\n"
     "                    [--allow-host HOST[:PORT]]... [--egress-audit-log\n"
     "                    PATH] [--egress-max-body-bytes N]\n"
+    "                    [--mavlink-endpoint E --mavlink-environment\n"
+    "                    sitl|real]\n"
     "                    [--] CMD [ARGS...]\n"
     "\n"
     "Runs CMD under policy governance. CMD gets AUTONOMY_RUNTIME_URL and\n"
@@ -102,7 +104,8 @@ const char run_usage[] =
     "  --helper-uid-base N|none  when run as root: helpers walwriter,\n"
     "               policyd, fetcher and toolsrv run as uids (and gids)\n"
     "               N, N+1, N+2 and N+3; N+4 is the run directory's\n"
-    "               group, N+5 walwriter's clients'; the spawner stays\n"
+    "               group, N+5 walwriter's clients', N+6 mavproxy's\n"
+    "               (with --mavlink-endpoint); the spawner stays\n"
     "               root (docs/confinement.md).\n"
     "               Default 64200. Ids the system knows (passwd, group)\n"
     "               are refused. none: they keep our uid\n"
@@ -127,6 +130,13 @@ const char run_usage[] =
     "               for plain HTTP, bodies; credentials redacted\n"
     "  --egress-max-body-bytes N  body bytes kept per request and\n"
     "               response in the audit log (default 32768)\n"
+    "  --mavlink-endpoint tcp:HOST:PORT|udp:HOST:PORT|serial:/dev/PATH:BAUD\n"
+    "               the autopilot link for tool.mavlink.* (HOST an IPv4\n"
+    "               address). Starts mavproxy; without --policy, the\n"
+    "               embedded MAVLink demo policy decides. Without it every\n"
+    "               tool.mavlink.* call is refused (mavlink not configured)\n"
+    "  --mavlink-environment sitl|real  required with --mavlink-endpoint:\n"
+    "               context.runtime.environment for the whole run\n"
     "  --           end of autonomy's flags (optional: flags end at CMD)\n"
     "\n"
     "Exit status: CMD's, 128+N if CMD died of signal N, 64 usage error,\n"
@@ -153,6 +163,8 @@ static const char *const valued_flags[] = {"--dir",
                                            "--allow-host",
                                            "--egress-audit-log",
                                            "--egress-max-body-bytes",
+                                           "--mavlink-endpoint",
+                                           "--mavlink-environment",
                                            NULL};
 
 /* The valued flag a is (either form), or NULL. *inline_val is set for
@@ -237,6 +249,10 @@ static const char *flag_need(const char *flag)
 		return "a file for the egress proxy's JSON lines";
 	if (strcmp(flag, "--egress-max-body-bytes") == 0)
 		return "a byte count (0 to 16777216)";
+	if (strcmp(flag, "--mavlink-endpoint") == 0)
+		return "tcp:HOST:PORT, udp:HOST:PORT or serial:/dev/PATH:BAUD";
+	if (strcmp(flag, "--mavlink-environment") == 0)
+		return "sitl or real";
 	return "a directory";
 }
 
@@ -609,6 +625,26 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 					    "%s %s: give a byte count "
 					    "from 0 to 16777216",
 					    flag, val);
+			} else if (strcmp(flag, "--mavlink-endpoint") == 0) {
+				if (o->mavlink_endpoint != NULL)
+					return errorf(err, errlen,
+					              "%s: given twice (one "
+					              "autopilot link per run)",
+					              flag);
+				o->mavlink_endpoint = val;
+			} else if (strcmp(flag, "--mavlink-environment") == 0) {
+				if (o->mavlink_environment != NULL)
+					return errorf(err, errlen,
+					              "%s: given twice (it is "
+					              "fixed for the run)",
+					              flag);
+				if (strcmp(val, "sitl") != 0 &&
+				    strcmp(val, "real") != 0)
+					return errorf(err, errlen,
+					              "%s %s: must be sitl or "
+					              "real",
+					              flag, val);
+				o->mavlink_environment = val;
 			} else {
 				o->cache_dir = val;
 			}
@@ -639,6 +675,17 @@ int run_parse_flags(int argc, char **argv, const char *env_wal_dir,
 		return -1;
 	if (check_preload(o, err, errlen) < 0 || check_net(o, err, errlen) < 0)
 		return -1;
+	/* The environment is a fact policies rely on: never defaulted,
+	 * never without the link it describes. */
+	if (o->mavlink_endpoint != NULL && o->mavlink_environment == NULL)
+		return errorf(err, errlen,
+		              "--mavlink-endpoint needs --mavlink-environment "
+		              "sitl|real (say whether the vehicle is simulated "
+		              "or real; it is context.runtime.environment)");
+	if (o->mavlink_environment != NULL && o->mavlink_endpoint == NULL)
+		return errorf(err, errlen,
+		              "--mavlink-environment needs --mavlink-endpoint "
+		              "(there is no autopilot link to describe)");
 	if (o->cache_dir != NULL && o->policy == NULL &&
 	    o->dlopen_bundle == NULL && o->image == NULL)
 		return errorf(err, errlen,

@@ -21,8 +21,9 @@ enum { RUN_NET_HOST, RUN_NET_NONE };
 /* --helper-uid-base: as root, walwriter, policyd, the fetcher and
  * toolsrv run as uid and gid base+0..3 (run.c, helper_id_offset); the
  * spawner stays root; base+4 is the run directory's group, base+5 the
- * group of walwriter's clients (policyd, the fetcher). */
-#define RUN_HELPER_IDS 6
+ * group of walwriter's clients (policyd, the fetcher, mavproxy); base+6
+ * is mavproxy's. */
+#define RUN_HELPER_IDS 7
 #define RUN_HELPER_UIDS_DEFAULT 64200
 #define RUN_HELPER_UIDS_NONE (-1L)
 
@@ -100,6 +101,11 @@ struct run_opts {
 	int nallow_host;
 	const char *egress_audit_log;
 	long egress_max_body;
+	/* tool.mavlink.*'s link (mavproxy; mav_run.h): --mavlink-endpoint
+	 * as given (parsed by mav_prepare) and --mavlink-environment (sitl
+	 * or real; required with the endpoint, refused without). */
+	const char *mavlink_endpoint;
+	const char *mavlink_environment;
 };
 
 /* argv[0] is "run". env_wal_dir is getenv("AUTONOMY_RUN_WAL_DIR").

@@ -8,6 +8,7 @@
 #include "flags.h"
 #include "log.h"
 #include "policy_cmd.h"
+#include "demo_cmd.h"
 #include "derive.h"
 #include "run.h"
 #include "wal_cmd.h"
@@ -28,6 +29,8 @@ static const char usage[] =
     "  policy show-default [--mavlink]  print the embedded policy\n"
     "  preload derive-allowlist LOG [--manifest]\n"
     "                              dlopen allow-list from a shim audit log\n"
+    "  demo mavlink-sitl           a governed flight of a simulated\n"
+    "                              vehicle (mavsim) by an example agent\n"
     "  version                     print the version\n"
     "\n"
     "'autonomy run --help' for run's flags; 'autonomy bundle --help',\n"
@@ -55,6 +58,8 @@ int main(int argc, char **argv)
 		                "[--manifest]\n");
 		return 64;
 	}
+	if (strcmp(argv[1], "demo") == 0)
+		return demo_cmd_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "version") == 0 ||
 	    strcmp(argv[1], "--version") == 0) {
 		printf("autonomy %s\n", AUTONOMY_VERSION);

@@ -46,6 +46,7 @@
 #include "ipc.h"
 #include "landlock.h"
 #include "log.h"
+#include "mav_run.h"
 #include "netns.h"
 #include "profile.h"
 #include "rmtree.h"
@@ -61,10 +62,18 @@
 
 extern char **environ;
 
-enum { H_WALWRITER, H_POLICYD, H_SPAWNER, H_TOOLSRV, H_FETCHER, H_COUNT };
+enum {
+	H_WALWRITER,
+	H_POLICYD,
+	H_SPAWNER,
+	H_TOOLSRV,
+	H_FETCHER,
+	H_MAVPROXY, /* only with --mavlink-endpoint */
+	H_COUNT
+};
 
 static const char *const helper_names[H_COUNT] = {
-    "walwriter", "policyd", "spawner", "toolsrv", "fetcher"};
+    "walwriter", "policyd", "spawner", "toolsrv", "fetcher", "mavproxy"};
 
 struct helper {
 	pid_t pid;
@@ -86,6 +95,7 @@ struct run {
 	struct netns net;        /* --net: the namespace and its listener */
 	struct fetch_conf fetch; /* the fetcher's allowed domains, CA */
 	struct egress_conf egress; /* --allow-host: the egress proxy */
+	struct mav_conf mav;     /* mavproxy's link and settings */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -269,7 +279,8 @@ static int helper_launch(struct run *r, int idx, const char *const *extra,
 	int become = r->uids_on && idx != H_SPAWNER;
 	/* the run directory's group; walwriter's clients' for those */
 	gid_t groups[2] = {r->run_gid, r->walclient_gid};
-	int ngroups = idx == H_POLICYD || idx == H_FETCHER ? 2 : 1;
+	int ngroups =
+	    idx == H_POLICYD || idx == H_FETCHER || idx == H_MAVPROXY ? 2 : 1;
 
 	if (helper_path(helper_names[idx], path, sizeof(path)) < 0) {
 		log_warnx("cannot find the %s helper beside this binary "
@@ -464,6 +475,7 @@ static void stop_front(struct run *r)
 	helper_stop(&r->h[H_POLICYD]);
 	/* a redirect's runtime.deny is written after its fetch */
 	helper_stop(&r->h[H_FETCHER]);
+	helper_stop(&r->h[H_MAVPROXY]);
 }
 
 static void describe_status(int st, char *buf, size_t len)
@@ -568,6 +580,8 @@ static int wal_send_peers(struct run *r)
 	int rc;
 
 	for (int i = H_POLICYD; i < H_COUNT; i++) {
+		if (r->h[i].pid <= 0)
+			continue; /* not started (mavproxy without a link) */
 		autonomy__peer__init(&peers[n]);
 		peers[n].origin = (char *)helper_names[i];
 		peers[n].pid = r->h[i].pid;
@@ -1074,13 +1088,12 @@ static int make_listener(struct run *r)
 
 /* Each helper's uid and gid, as an offset from --helper-uid-base (-1:
  * it stays root); then two groups: the run directory's (every helper's)
- * and walwriter's clients' (policyd's and the fetcher's), see
- * share_rundir(). */
-static const int helper_id_offset[H_COUNT] = {[H_WALWRITER] = 0,
-                                              [H_POLICYD] = 1,
-                                              [H_FETCHER] = 2,
-                                              [H_TOOLSRV] = 3,
-                                              [H_SPAWNER] = -1};
+ * and walwriter's clients' (policyd's, the fetcher's and mavproxy's),
+ * see share_rundir(). mavproxy came last: 6, after the two groups, so
+ * the others' ids did not move. */
+static const int helper_id_offset[H_COUNT] = {
+    [H_WALWRITER] = 0, [H_POLICYD] = 1,  [H_FETCHER] = 2,
+    [H_TOOLSRV] = 3,   [H_MAVPROXY] = 6, [H_SPAWNER] = -1};
 #define ID_RUN_GROUP 4
 #define ID_WAL_CLIENTS 5
 
@@ -1122,6 +1135,7 @@ static int helper_ids_check(struct run *r, char *err, size_t errlen)
  *                                        the fetcher (group WC) dial
  *   rundir/policyd    P:T          2750  policyd listens, toolsrv dials
  *   rundir/fetcher    F:P          2750  the fetcher listens, policyd dials
+ *   rundir/mavproxy   M:P          2750  mavproxy listens, policyd dials
  *   rundir/spawner    root:root    0700  the spawner (root) listens, we dial
  * The supervisor and the spawner are root (CAP_DAC_OVERRIDE) and reach
  * walwriter's; toolsrv reaches nothing but policyd's. */
@@ -1131,9 +1145,11 @@ static int share_rundir(struct run *r)
 		const char *dir;
 		uid_t owner;
 		gid_t group;
-	} rule[] = {{IPC_DIR_WALWRITER, r->huid[H_WALWRITER], r->walclient_gid},
-	            {IPC_DIR_POLICYD, r->huid[H_POLICYD], r->huid[H_TOOLSRV]},
-	            {IPC_DIR_FETCHER, r->huid[H_FETCHER], r->huid[H_POLICYD]}};
+	} rule[] = {
+	    {IPC_DIR_WALWRITER, r->huid[H_WALWRITER], r->walclient_gid},
+	    {IPC_DIR_POLICYD, r->huid[H_POLICYD], r->huid[H_TOOLSRV]},
+	    {IPC_DIR_FETCHER, r->huid[H_FETCHER], r->huid[H_POLICYD]},
+	    {IPC_DIR_MAVPROXY, r->huid[H_MAVPROXY], r->huid[H_POLICYD]}};
 	char path[PATH_MAX];
 
 	if (chown(r->rundir, 0, r->run_gid) < 0 || chmod(r->rundir, 0710) < 0)
@@ -1293,11 +1309,18 @@ static int bundle_memfd(const struct bundle *b)
 static int start_policyd(struct run *r)
 {
 	char bfd[16];
-	const char *args[] = {"--bundle-fd", bfd, NULL};
+	const char *args[] = {"--bundle-fd", bfd, NULL, NULL, NULL};
+	const char *mavargs[] = {"--mavlink-environment",
+	                         r->o.mavlink_environment, NULL};
 	int fd, rc;
 
 	if (r->bundle == NULL)
-		return helper_launch(r, H_POLICYD, NULL, NULL, 0);
+		return helper_launch(r, H_POLICYD, r->mav.on ? mavargs : NULL,
+		                     NULL, 0);
+	if (r->mav.on) {
+		args[2] = mavargs[0];
+		args[3] = mavargs[1];
+	}
 	if ((fd = bundle_memfd(r->bundle)) < 0)
 		return -1;
 	snprintf(bfd, sizeof(bfd), "%d", fd);
@@ -1344,6 +1367,39 @@ static int start_fetcher(struct run *r)
 	rc = helper_launch(r, H_FETCHER, args, pass, npass);
 	fetch_conf_close(&r->fetch);
 	egress_conf_close(&r->egress);
+	return rc;
+}
+
+/* mavproxy, with --mavlink-endpoint only: the link's runtime layer. It
+ * serves policyd's pid only, so policyd is launched first. A serial
+ * device arrives open (--link-fd); tcp and udp it dials itself, so it
+ * can redial when the link drops (docs/confinement.md says why). */
+static int start_mavproxy(struct run *r)
+{
+	char pid[16], cfd[16], lfd[16];
+	const char *args[] = {"--client-pid",
+	                      pid,
+	                      "--endpoint",
+	                      r->mav.ep.text,
+	                      "--environment",
+	                      r->o.mavlink_environment,
+	                      "--config-fd",
+	                      cfd,
+	                      "--link-fd",
+	                      lfd,
+	                      NULL};
+	int pass[2] = {r->mav.config_fd, r->mav.link_fd}, rc;
+
+	if (!r->mav.on)
+		return 0;
+	snprintf(pid, sizeof(pid), "%d", (int)r->h[H_POLICYD].pid);
+	snprintf(cfd, sizeof(cfd), "%d", r->mav.config_fd);
+	snprintf(lfd, sizeof(lfd), "%d", r->mav.link_fd);
+	if (r->mav.link_fd < 0)
+		args[8] = NULL;
+	rc = helper_launch(r, H_MAVPROXY, args, pass,
+	                   r->mav.link_fd < 0 ? 1 : 2);
+	mav_conf_close(&r->mav);
 	return rc;
 }
 
@@ -1409,7 +1465,7 @@ static int start_runtime(struct run *r)
 	 * overlap instead of adding up. */
 	rc = helper_launch(r, H_WALWRITER, walargs, &walfd, 1) < 0 ||
 	             start_policyd(r) < 0 || start_fetcher(r) < 0 ||
-	             start_spawner(r) < 0 ||
+	             start_mavproxy(r) < 0 || start_spawner(r) < 0 ||
 	             helper_launch(r, H_TOOLSRV, toolargs, pass, 2) < 0
 	         ? -1
 	         : 0;
@@ -1550,6 +1606,7 @@ static void cleanup(struct run *r)
 	netns_close(&r->net);
 	fetch_conf_close(&r->fetch);
 	egress_conf_close(&r->egress);
+	mav_conf_close(&r->mav);
 }
 
 /* The workload's layers as asked, one line for the footprint panel (the
@@ -1606,11 +1663,13 @@ static void fill_footprint(struct run *r, struct footprint *fp, int code)
 	fp->wall_s = (double)(t1.tv_sec - r->t0.tv_sec) +
 	             (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e9;
 	fp->exit_code = code;
+	fp->nhelpers = 0;
 	for (int i = 0; i < H_COUNT; i++) {
-		fp->helper_names[i] = helper_names[i];
-		fp->helper_pids[i] = r->h[i].pid;
+		if (r->h[i].pid <= 0 && i == H_MAVPROXY)
+			continue; /* no link, no mavproxy */
+		fp->helper_names[fp->nhelpers] = helper_names[i];
+		fp->helper_pids[fp->nhelpers++] = r->h[i].pid;
 	}
-	fp->nhelpers = H_COUNT;
 	fp->opts = &r->o;
 }
 
@@ -1631,6 +1690,7 @@ int run_main(int argc, char **argv)
 	r.net.listen_fd = r.net.ns_fd = -1;
 	r.fetch.config_fd = r.fetch.ca_fd = -1;
 	r.egress.listen_fd = r.egress.config_fd = r.egress.log_fd = -1;
+	r.mav.config_fd = r.mav.link_fd = -1;
 	for (int i = 0; i < H_COUNT; i++) {
 		r.h[i].pidfd = -1;
 		r.h[i].ready_fd = -1;
@@ -1676,6 +1736,13 @@ int run_main(int argc, char **argv)
 		fprintf(stderr, "autonomy run: nothing was run\n");
 		return EXIT_USAGE;
 	}
+	/* The link without --policy: the embedded MAVLink demo policy
+	 * (and its manifest's default geofence), not the demo's. */
+	if (r.o.mavlink_endpoint != NULL && r.bundle == NULL &&
+	    (r.bundle = bundle_embedded(1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "autonomy run: %s\n", err);
+		return EXIT_RUNTIME;
+	}
 	for (size_t i = 0; r.bundle && i < r.bundle->n_warnings; i++)
 		fprintf(stderr, "autonomy run: --policy: warning: %s\n",
 		        r.bundle->warnings[i]);
@@ -1706,7 +1773,8 @@ int run_main(int argc, char **argv)
 		free(r.preload_connect);
 		return EXIT_USAGE;
 	}
-	if (fetch_prepare(&r.o, r.bundle, &r.fetch, err, sizeof(err)) < 0) {
+	if (fetch_prepare(&r.o, r.bundle, &r.fetch, err, sizeof(err)) < 0 ||
+	    mav_prepare(&r.o, r.bundle, &r.mav, err, sizeof(err)) < 0) {
 		fprintf(stderr, "autonomy run: %s\n", err);
 		fprintf(stderr, "autonomy run: nothing was run\n");
 		cleanup(&r);
@@ -1785,6 +1853,12 @@ int run_main(int argc, char **argv)
 	                         r.fetch.joined,
 	                         "ca_file",
 	                         r.o.ca_file ? r.o.ca_file : "system",
+	                         "mavlink_endpoint",
+	                         r.mav.on ? r.mav.ep.text : "none",
+	                         "mavlink_environment",
+	                         r.mav.on ? r.o.mavlink_environment : "none",
+	                         "mavlink_geofence",
+	                         r.mav.on ? r.mav.fence : "none",
 	                         /* keep last: NULL ends the list when
 	                          * there is no egress proxy */
 	                         r.egress.port ? "allowed_hosts" : NULL,

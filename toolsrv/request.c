@@ -4,6 +4,8 @@
  * policyd answers reaches the workload except through request_render(). */
 #include "request.h"
 
+#include "facts.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -243,6 +245,25 @@ int request_parse_body(const char *body, size_t len, char **kind,
 		                   "params.runtime is reserved for facts the "
 		                   "runtime injects; rename that field");
 		goto done;
+	}
+	/* tool.mavlink.*: the environment and the vehicle's state are
+	 * context.runtime's; params naming them look like a spoof. */
+	if (jparams != NULL &&
+	    strncmp(json_string_value(jkind), "tool.mavlink.", 13) == 0) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(jparams, k, v)
+		{
+			if (runtime_fact_name(k)) {
+				status = body_fail(
+				    err, errlen, 400,
+				    "params.%.64s is a fact the runtime "
+				    "injects (context.runtime: %s); the "
+				    "agent cannot supply it",
+				    k, RUNTIME_FACT_NAMES);
+				goto done;
+			}
+		}
 	}
 	*params_json =
 	    jparams ? json_dumps(jparams, JSON_COMPACT) : strdup("{}");

@@ -55,6 +55,8 @@ static const struct origin_rule {
      {"runtime.allow", "runtime.deny",
       /* the workload's egress proxy (--allow-host) */
       "egress.allow", "egress.deny", "egress.end"}},
+    /* tool.mavlink.*'s runtime layer (link, geofence, interval, arming) */
+    {"mavproxy", {"runtime.allow", "runtime.deny"}},
 };
 #define N_ORIGINS (sizeof(origin_rules) / sizeof(origin_rules[0]))
 

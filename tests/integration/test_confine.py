@@ -19,6 +19,7 @@ runs on every build."""
 import http.server
 import os
 import stat
+import subprocess
 import sys
 import threading
 import unittest
@@ -27,16 +28,19 @@ from harness import AUTONOMY, Runtime, TestCase, inspect, run
 
 BUILD = os.path.dirname(os.path.dirname(os.path.abspath(AUTONOMY)))
 HELPERS = ["walwriter", "policyd", "spawner", "toolsrv", "fetcher"]
-BINARIES = [AUTONOMY] + [os.path.join(BUILD, h, h) for h in HELPERS]
+BINARIES = [AUTONOMY] + [os.path.join(BUILD, h, h)
+                         for h in HELPERS + ["mavproxy"]]
 HOOK_STRINGS = [b"AUTONOMY_TEST_ATTACK", b"AUTONOMY_TEST_NO_SECCOMP",
                 b"attack %s", b"TEST HOOK"]
 UID_BASE = 64200
 UIDS = {"walwriter": UID_BASE, "policyd": UID_BASE + 1, "spawner": 0,
-        "toolsrv": UID_BASE + 3, "fetcher": UID_BASE + 2}
+        "toolsrv": UID_BASE + 3, "fetcher": UID_BASE + 2,
+        "mavproxy": UID_BASE + 6}
 # supplementary groups: the run directory's (UID_BASE + 4), and for
 # walwriter's clients theirs (UID_BASE + 5)
 GROUPS = {h: [UID_BASE + 4] for h in UIDS}
 GROUPS["policyd"] = GROUPS["fetcher"] = [UID_BASE + 4, UID_BASE + 5]
+GROUPS["mavproxy"] = [UID_BASE + 4, UID_BASE + 5]
 SIGSYS = 31
 # TEST-NET-1 (RFC 5737): never routed; the connect is non-blocking anyway
 FAR = "192.0.2.1:80"
@@ -77,6 +81,28 @@ except urllib.error.HTTPError as e:
 except Exception as e:
     print("CALL none %r" % e)
 """
+
+# mavproxy's workload: one tool.mavlink.status.
+MAV_CALL = CALL.replace('"tool.echo", "params": {"x": 1}',
+                        '"tool.mavlink.status", "params": {}')
+MAVSIM = os.environ.get("AUTONOMY_MAVSIM") or os.path.join(
+    BUILD, "mavlink", "mavsim")
+
+
+class Sim:
+    """mavsim on 127.0.0.1 (tcp, a random port): mavproxy's vehicle."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            [MAVSIM, "--warmup", "0", "tcp:127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.port = int(self.proc.stdout.readline().strip().rsplit(":")[-1])
+        self.endpoint = "tcp:127.0.0.1:%d" % self.port
+
+    def close(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
 
 
 class Server:
@@ -312,6 +338,63 @@ class Table(TestCase):
         # with no allowed domain it holds no network right at all
         self.fetcher_run(self.killed, "connect=" + FAR, flags=[])
 
+    # mavproxy: execve, files, other network. The attack runs in a
+    # worker when policyd's first request arrives (the facts of a
+    # tool.mavlink.status); the status itself is the positive control.
+    def mavproxy_run(self, how, *args, **kw):
+        sim = Sim()
+        self.addCleanup(sim.close)
+        kw["flags"] = ["--mavlink-endpoint", sim.endpoint,
+                       "--mavlink-environment", "sitl"]
+        # the vehicle's first HEARTBEAT, before the call
+        kw["call"] = ("import time; time.sleep(1.5)\n" + MAV_CALL,)
+        return how("mavproxy", *args, **kw), sim.port
+
+    def test_mavproxy_refused(self):
+        x = os.path.join(self.tmpdir(), "x")
+        expect = {
+            "openr=/etc/passwd": "EACCES",                  # seccomp
+            "openw=" + x: "EACCES",                         # seccomp
+            "openr=/dev/ttyS0": "EACCES",                   # seccomp
+            "unix=@/spawner/spawner.sock": "EACCES",        # uid
+            "unix=@/policyd/policyd.sock": "EACCES",        # uid
+            "unix=@/fetcher/fetcher.sock": "EACCES",        # uid
+        }
+        if landlock_abi() >= 4:
+            expect["connect=" + FAR] = "EACCES"  # LL net: not its port
+        a, _ = self.mavproxy_run(self.refused, expect)
+        self.assertFalse(os.path.exists(x))
+        allow = inspect(a.wal, "--kind", "runtime.allow")
+        self.assertEqual([r["origin"] for r in allow], ["mavproxy"])
+
+    @unittest.skipUnless(landlock_abi() >= 4, "Landlock net needs ABI 4")
+    def test_mavproxy_link_port_other_address(self):
+        # the gap, stated: Landlock's TCP rules are per port, so a
+        # compromised mavproxy reaches another address on the link's port
+        sim = Sim()
+        self.addCleanup(sim.close)
+        a = self.refused(
+            "mavproxy", {"connect=192.0.2.1:%d" % sim.port: "EINPROGRESS"},
+            flags=["--mavlink-endpoint", sim.endpoint,
+                   "--mavlink-environment", "sitl"],
+            call=("import time; time.sleep(1.5)\n" + MAV_CALL,))
+
+    def test_mavproxy_exec(self):
+        self.mavproxy_run(self.killed, "exec=/bin/true")
+
+    def test_mavproxy_fork(self):
+        self.mavproxy_run(self.killed, "fork")
+
+    def test_mavproxy_ptrace(self):
+        self.mavproxy_run(self.killed, "ptrace")
+
+    def test_mavproxy_bind(self):
+        self.mavproxy_run(self.killed, "bind=0")
+
+    def test_mavproxy_udp_on_a_tcp_link(self):
+        # a tcp link holds no datagram socket right at all
+        self.mavproxy_run(self.killed, "udp=" + FAR)
+
     # spawner: any network (its own empty network namespace)
     @unittest.skipUnless(os.geteuid() == 0, "the namespace needs root")
     def test_spawner_network(self):
@@ -392,6 +475,27 @@ class Backstop(TestCase):
         }, control="CALL 200 FETCHED 200",
             flags=["--allow-domain", "127.0.0.1:%d" % srv.port],
             call=(HTTP_CALL, "http://127.0.0.1:%d/x" % srv.port))
+        self.assertFalse(os.path.exists(x))
+
+    def test_mavproxy(self):
+        sim = Sim()
+        self.addCleanup(sim.close)
+        x = os.path.join(self.tmpdir(), "x")
+        self.backstop("mavproxy", {
+            "openr=/etc/passwd": "EACCES",                  # LL
+            "openw=" + x: "EACCES",                         # LL
+            "exec=/bin/true": "EACCES",                     # LL
+            "fork": "EAGAIN",                               # NPROC
+            "thread": "EAGAIN",                             # NPROC
+            "connect=" + FAR: "EACCES",                     # LL net
+            "bind=0": "EACCES",                             # LL net
+            "ptrace": "EPERM",                              # uid, LL
+            "unix=@/spawner/spawner.sock": "EACCES",        # uid
+            "unix=@/policyd/policyd.sock": "EACCES",        # uid
+            "unix=@/walwriter/walwriter.sock": "OK",  # control: its peer
+        }, flags=["--mavlink-endpoint", sim.endpoint,
+                  "--mavlink-environment", "sitl"],
+            call=("import time; time.sleep(1.5)\n" + MAV_CALL,))
         self.assertFalse(os.path.exists(x))
 
     def test_walwriter(self):
@@ -486,6 +590,28 @@ class Identity(TestCase):
         self.assertEqual(mode("walwriter/walwriter.sock"), (b, b + 5, 0o660))
         self.assertEqual(mode("policyd/policyd.sock"), (b + 1, b + 3, 0o660))
         self.assertEqual(mode("fetcher/fetcher.sock"), (b + 2, b + 1, 0o660))
+        # made in every run, used with --mavlink-endpoint only
+        self.assertEqual(mode("mavproxy"), (b + 6, b + 1, 0o2750))
+
+    def test_mavproxy_confined(self):
+        sim = Sim()
+        self.addCleanup(sim.close)
+        rt = Runtime(["--mavlink-endpoint", sim.endpoint,
+                      "--mavlink-environment", "sitl"])
+        try:
+            st = proc_status(rt.helper_pids()["mavproxy"])
+            self.assertEqual(st["NoNewPrivs"], "1")
+            self.assertEqual(st["Seccomp"], "2")
+            self.assertEqual(int(st["CapEff"], 16), 0)
+            if os.geteuid() == 0:
+                uid = str(UIDS["mavproxy"])
+                self.assertEqual(st["Uid"].split(), [uid] * 4)
+                self.assertEqual(st["Groups"].split(),
+                                 [str(g) for g in GROUPS["mavproxy"]])
+                self.assertEqual(int(st["CapBnd"], 16), 0)
+        finally:
+            rt.finish()
+        self.assertEqual(rt.proc.returncode, 0, rt.stderr)
 
     @unittest.skipUnless(os.geteuid() == 0, "lending needs root")
     def test_wal_dir_given_back(self):

@@ -586,17 +586,62 @@ static void flags_helper_uid_base(void **state)
 	assert_int_equal(o.helper_uid_base, 1000);
 	assert_int_equal(parse(4, none, NULL, &o, err), 0);
 	assert_int_equal(o.helper_uid_base, RUN_HELPER_UIDS_NONE);
-	low[1] = "--helper-uid-base=65528"; /* 65528..65533 */
+	low[1] = "--helper-uid-base=65527"; /* 65527..65533 (7 ids) */
 	assert_int_equal(parse(3, low, NULL, &o, err), 0);
+	low[1] = "--helper-uid-base=65528"; /* 65534 would be one */
+	assert_int_equal(parse(3, low, NULL, &o, err), -1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(3, bad[i], NULL, &o, err), -1);
 		assert_non_null(strstr(err, "--helper-uid-base"));
 	}
 }
 
+static void flags_mavlink(void **state)
+{
+	char *ok[] = {"run",
+	              "--mavlink-endpoint",
+	              "tcp:127.0.0.1:5760",
+	              "--mavlink-environment=sitl",
+	              "true",
+	              NULL};
+	char *no_env[] = {"run", "--mavlink-endpoint", "tcp:127.0.0.1:5760",
+	                  "true", NULL};
+	char *no_ep[] = {"run", "--mavlink-environment", "real", "true", NULL};
+	char *bad_env[] = {"run",
+	                   "--mavlink-endpoint",
+	                   "udp:1.2.3.4:5",
+	                   "--mavlink-environment",
+	                   "lab",
+	                   "true",
+	                   NULL};
+	char *twice[] = {"run",
+	                 "--mavlink-endpoint",
+	                 "udp:1.2.3.4:5",
+	                 "--mavlink-endpoint",
+	                 "udp:1.2.3.4:6",
+	                 "true",
+	                 NULL};
+	struct run_opts o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(5, ok, NULL, &o, err), 0);
+	assert_string_equal(o.mavlink_endpoint, "tcp:127.0.0.1:5760");
+	assert_string_equal(o.mavlink_environment, "sitl");
+	assert_int_equal(parse(4, no_env, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "needs --mavlink-environment"));
+	assert_int_equal(parse(4, no_ep, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "needs --mavlink-endpoint"));
+	assert_int_equal(parse(6, bad_env, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "sitl or real"));
+	assert_int_equal(parse(6, twice, NULL, &o, err), -1);
+	assert_non_null(strstr(err, "given twice"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(flags_mavlink),
 	    cmocka_unit_test(flags_stop_at_first_non_flag),
 	    cmocka_unit_test(flags_double_dash),
 	    cmocka_unit_test(flags_dir_equals_form),
