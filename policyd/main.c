@@ -33,12 +33,11 @@
 #include "bundle.h"
 #include "confine.h"
 #include "envelope.h"
-#include "fetchclient.h"
 #include "helper.h"
+#include "helperclient.h"
 #include "httpget.h"
 #include "ipc.h"
 #include "log.h"
-#include "mavclient.h"
 #include "params.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -139,9 +138,9 @@ struct result_rec {
 
 static const struct policy_set *policies;
 static struct walclient *wal;
-static struct fetchclient *fetcher;
-static struct mavclient *mavproxy;  /* NULL: no --mavlink-endpoint */
-static const char *mav_environment; /* --mavlink-environment */
+static struct helperclient *fetcher;
+static struct helperclient *mavproxy; /* NULL: no --mavlink-endpoint */
+static const char *mav_environment;   /* --mavlink-environment */
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned active; /* slots between a request and its reply sent */
 
@@ -354,9 +353,10 @@ static void runtime_deny_done(struct wal_req *w, int ok, const char *err)
 static void decide_hop(struct job *s);
 
 /* The fetcher's answer to one hop of tool.http_get. */
-static void http_get_done(void *arg, const Autonomy__HttpGetReply *rep,
-                          const char *err)
+static void http_get_done(void *arg, const Envelope *reply, const char *err)
 {
+	const Autonomy__HttpGetReply *rep =
+	    reply != NULL ? reply->http_get_reply : NULL;
 	struct job *s = arg;
 	struct call *c = &s->c;
 
@@ -407,19 +407,23 @@ static void http_get_done(void *arg, const Autonomy__HttpGetReply *rep,
 /* An allowed hop (policy.allow durable) goes to the fetcher. */
 static void http_get_hop(struct job *s)
 {
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__HttpGetRequest req;
 	Autonomy__Attr attrs[HTTP_HEADERS_MAX], *ap[HTTP_HEADERS_MAX];
 
 	http_get_request(s->c.http, s->c.audit_id, &req, attrs, ap);
-	fetchclient_call(fetcher, &req,
-	                 (int)req.timeout_ms + POLICYD_FETCH_MARGIN_MS,
-	                 http_get_done, s);
+	env.body_case = AUTONOMY__ENVELOPE__BODY_HTTP_GET_REQUEST;
+	env.http_get_request = &req;
+	helperclient_call(fetcher, &env,
+	                  (int)req.timeout_ms + POLICYD_FETCH_MARGIN_MS,
+	                  http_get_done, s);
 }
 
 /* mavproxy's answer to an allowed tool.mavlink.* call. */
-static void mavlink_done(void *arg, const Autonomy__MavlinkReply *rep,
-                         const char *err)
+static void mavlink_done(void *arg, const Envelope *reply, const char *err)
 {
+	const Autonomy__MavlinkReply *rep =
+	    reply != NULL ? reply->mavlink_reply : NULL;
 	struct job *s = arg;
 	struct call *c = &s->c;
 
@@ -468,12 +472,15 @@ static void mavlink_done(void *arg, const Autonomy__MavlinkReply *rep,
 
 static void mavlink_call(struct job *s)
 {
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__MavlinkRequest req = AUTONOMY__MAVLINK_REQUEST__INIT;
 
 	req.audit_id = s->c.audit_id;
 	req.kind = (char *)s->c.kind;
 	req.params_json = (char *)s->c.params_text;
-	mavclient_call(mavproxy, &req, POLICYD_MAV_CALL_MS, mavlink_done, s);
+	env.body_case = AUTONOMY__ENVELOPE__BODY_MAVLINK_REQUEST;
+	env.mavlink_request = &req;
+	helperclient_call(mavproxy, &env, POLICYD_MAV_CALL_MS, mavlink_done, s);
 }
 
 /* The decision is durable (or cannot be): only now may the tool run. */
@@ -541,9 +548,11 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 
 /* The vehicle's live facts, from mavproxy, for context.runtime; the
  * environment is ours (the supervisor's flag), whatever mavproxy says. */
-static void mavlink_facts_done(void *arg, const Autonomy__MavlinkReply *rep,
+static void mavlink_facts_done(void *arg, const Envelope *reply,
                                const char *err)
 {
+	const Autonomy__MavlinkReply *rep =
+	    reply != NULL ? reply->mavlink_reply : NULL;
 	struct job *s = arg;
 	struct call *c = &s->c;
 	json_error_t je;
@@ -568,14 +577,17 @@ static void mavlink_facts_done(void *arg, const Autonomy__MavlinkReply *rep,
 
 static void mavlink_facts(struct job *s)
 {
+	Envelope env = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__MavlinkRequest req = AUTONOMY__MAVLINK_REQUEST__INIT;
 
 	req.facts_only = 1;
 	req.audit_id = s->c.audit_id;
 	req.kind = (char *)s->c.kind;
 	req.params_json = "";
-	mavclient_call(mavproxy, &req, POLICYD_MAV_FACTS_MS, mavlink_facts_done,
-	               s);
+	env.body_case = AUTONOMY__ENVELOPE__BODY_MAVLINK_REQUEST;
+	env.mavlink_request = &req;
+	helperclient_call(mavproxy, &env, POLICYD_MAV_FACTS_MS,
+	                  mavlink_facts_done, s);
 }
 
 /* Decides one validated call and submits the decision record. Every
@@ -991,13 +1003,17 @@ int main(int argc, char **argv)
 	 * it to listen (nng redials in the background and a hop waits for
 	 * the pipe); each hop's aio carries its own timeout. */
 	if (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
-	    (fetcher = fetchclient_open(fetchsock)) == NULL)
+	    (fetcher = helperclient_open(
+	         fetchsock, "fetcher", AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY,
+	         HELPER_DEADLINE_WHOLE)) == NULL)
 		fatalx("cannot dial %s", fetchurl);
 	/* tool.mavlink.* goes to mavproxy, when the run has a link; the
 	 * same no-wait dial as the fetcher's */
 	if (mav_environment != NULL &&
 	    (ipc_dial_req(&mavsock, mavurl, 0) < 0 ||
-	     (mavproxy = mavclient_open(mavsock)) == NULL))
+	     (mavproxy = helperclient_open(
+	          mavsock, "mavproxy", AUTONOMY__ENVELOPE__BODY_MAVLINK_REPLY,
+	          HELPER_DEADLINE_EACH)) == NULL))
 		fatalx("cannot dial %s", mavurl);
 	for (int i = 0; i < POLICYD_SLOTS; i++)
 		if ((rv = nng_ctx_open(&slots[i].ctx, rep)) != 0 ||
