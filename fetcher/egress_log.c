@@ -8,10 +8,6 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "envelope.h"
-#include "ipc.h"
-#include "log.h"
-
 void capture_init(struct capture *c, size_t max)
 {
 	memset(c, 0, sizeof(*c));
@@ -166,47 +162,4 @@ int egress_audit_id(char out[EGRESS_AUDIT_ID_LEN])
 	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
 	         b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
-}
-
-void egress_rec_add(struct egress_record *r, const char *k, const char *v)
-{
-	if (r->n >= EGRESS_ATTRS_MAX)
-		fatalx("record %s: too many attributes", r->kind);
-	r->key[r->n] = k;
-	r->value[r->n] = v;
-	r->n++;
-}
-
-int egress_wal_append(nng_ctx ctx, const char *audit_id,
-                      const struct egress_record *r, char *err, size_t errlen)
-{
-	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
-	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;
-	Autonomy__Attr at[EGRESS_ATTRS_MAX], *ap[EGRESS_ATTRS_MAX];
-	int rc;
-
-	for (size_t i = 0; i < r->n; i++) {
-		autonomy__attr__init(&at[i]);
-		at[i].key = (char *)r->key[i];
-		at[i].value = (char *)r->value[i];
-		ap[i] = &at[i];
-	}
-	a.audit_id = (char *)audit_id;
-	a.kind = (char *)r->kind;
-	a.tool = "egress";
-	a.n_attrs = r->n;
-	a.attrs = ap;
-	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
-	req.wal_append = &a;
-	rc = ipc_call(ctx, &req, &resp, err, errlen);
-	if (rc == 0 && (resp->body_case != AUTONOMY__ENVELOPE__BODY_WAL_ACK ||
-	                resp->wal_ack->refused[0] != '\0')) {
-		snprintf(err, errlen, "%s",
-		         resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR
-		             ? resp->error->message
-		             : "walwriter refused the record");
-		rc = -1;
-	}
-	envelope_free(resp);
-	return rc;
 }

@@ -12,7 +12,6 @@
 #ifndef AUTONOMY_FETCHER_EGRESS_LOG_H
 #define AUTONOMY_FETCHER_EGRESS_LOG_H
 
-#include <nng/nng.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,20 +54,5 @@ char *egress_audit_json(const struct egress_audit *a);
 
 /* A new random audit id (UUID v4 text). -1 without randomness. */
 int egress_audit_id(char out[EGRESS_AUDIT_ID_LEN]);
-
-#define EGRESS_ATTRS_MAX 12
-
-struct egress_record {
-	const char *kind;
-	size_t n;
-	const char *key[EGRESS_ATTRS_MAX], *value[EGRESS_ATTRS_MAX];
-};
-
-void egress_rec_add(struct egress_record *r, const char *k, const char *v);
-
-/* Appends r under audit_id (tool "egress") and waits until it is
- * durable. 0, or -1 with why in err. */
-int egress_wal_append(nng_ctx ctx, const char *audit_id,
-                      const struct egress_record *r, char *err, size_t errlen);
 
 #endif

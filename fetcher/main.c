@@ -36,6 +36,7 @@
 #include "proxy.h"
 #include "resolve.h"
 #include "rules.h"
+#include "runtime_rec.h"
 #include "sandbox.h"
 #include "url.h"
 
@@ -56,56 +57,6 @@ struct worker {
 	struct fetch_worker *fw;
 	nng_ctx ctx, wal;
 };
-
-/* ---- the runtime layer's records ------------------------------------- */
-
-#define ATTR_MAX 8
-
-struct record {
-	const char *kind;
-	size_t n;
-	Autonomy__Attr a[ATTR_MAX];
-	Autonomy__Attr *ap[ATTR_MAX];
-};
-
-static void rec_add(struct record *r, const char *k, const char *v)
-{
-	if (r->n >= ATTR_MAX)
-		fatalx("record %s: too many attributes", r->kind);
-	autonomy__attr__init(&r->a[r->n]);
-	r->a[r->n].key = (char *)k;
-	r->a[r->n].value = (char *)v;
-	r->ap[r->n] = &r->a[r->n];
-	r->n++;
-}
-
-/* Appends the record and waits until it is durable. */
-static int rec_write(struct worker *w, const char *audit_id,
-                     const struct record *r, char *err, size_t errlen)
-{
-	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
-	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;
-	int rc;
-
-	a.audit_id = (char *)audit_id;
-	a.kind = (char *)r->kind;
-	a.tool = "tool.http_get";
-	a.n_attrs = r->n;
-	a.attrs = (Autonomy__Attr **)r->ap;
-	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
-	req.wal_append = &a;
-	rc = ipc_call(w->wal, &req, &resp, err, errlen);
-	if (rc == 0 && (resp->body_case != AUTONOMY__ENVELOPE__BODY_WAL_ACK ||
-	                resp->wal_ack->refused[0] != '\0')) {
-		snprintf(err, errlen, "%s",
-		         resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR
-		             ? resp->error->message
-		             : "walwriter refused the record");
-		rc = -1;
-	}
-	envelope_free(resp);
-	return rc;
-}
 
 /* ---- one hop ----------------------------------------------------------- */
 
@@ -216,14 +167,15 @@ static void reply_hop(struct worker *w, Autonomy__Outcome o, const char *reason,
 static void deny(struct worker *w, struct hop *h, const char *url,
                  const char *hopno)
 {
-	struct record r = {.kind = "runtime.deny"};
+	struct runtime_rec r = {.kind = "runtime.deny"};
 	char err[320];
 
-	rec_add(&r, "layer", "allowed_domains");
-	rec_add(&r, "reason", h->reason);
-	rec_add(&r, "url", url);
-	rec_add(&r, "hop", hopno);
-	if (rec_write(w, h->req->audit_id, &r, err, sizeof(err)) < 0) {
+	runtime_rec_add(&r, "layer", "allowed_domains");
+	runtime_rec_add(&r, "reason", h->reason);
+	runtime_rec_add(&r, "url", url);
+	runtime_rec_add(&r, "hop", hopno);
+	if (runtime_rec_write(w->wal, h->req->audit_id, "tool.http_get", &r,
+	                      err, sizeof(err)) < 0) {
 		log_warnx("call %s: runtime.deny not recorded: %s",
 		          h->req->audit_id, err);
 		reply_hop(w, AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE, NULL, NULL,
@@ -267,7 +219,7 @@ static void serve_hop(struct worker *w, const Autonomy__HttpGetRequest *req)
 	struct fetch_out *o = calloc(1, sizeof(*o));
 	const char *names[ENV_MAX_ATTRS], *values[ENV_MAX_ATTRS];
 	struct fetch_hop fh;
-	struct record r = {.kind = "runtime.allow"};
+	struct runtime_rec r = {.kind = "runtime.allow"};
 	char err[URL_ERR_MAX + 64];
 
 	if (h == NULL || o == NULL) {
@@ -306,14 +258,15 @@ static void serve_hop(struct worker *w, const Autonomy__HttpGetRequest *req)
 		deny(w, h, h->u.canonical, h->hopno);
 		goto out;
 	}
-	rec_add(&r, "layer", "allowed_domains");
-	rec_add(&r, "rule", h->rule->text);
-	rec_add(&r, "url", h->u.canonical);
-	rec_add(&r, "host", h->u.host);
-	rec_add(&r, "port", h->port);
-	rec_add(&r, "address", h->address);
-	rec_add(&r, "hop", h->hopno);
-	if (rec_write(w, req->audit_id, &r, err, sizeof(err)) < 0) {
+	runtime_rec_add(&r, "layer", "allowed_domains");
+	runtime_rec_add(&r, "rule", h->rule->text);
+	runtime_rec_add(&r, "url", h->u.canonical);
+	runtime_rec_add(&r, "host", h->u.host);
+	runtime_rec_add(&r, "port", h->port);
+	runtime_rec_add(&r, "address", h->address);
+	runtime_rec_add(&r, "hop", h->hopno);
+	if (runtime_rec_write(w->wal, req->audit_id, "tool.http_get", &r, err,
+	                      sizeof(err)) < 0) {
 		/* no record, no fetch */
 		log_warnx("call %s: runtime.allow not recorded: %s",
 		          req->audit_id, err);

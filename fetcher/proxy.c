@@ -21,6 +21,7 @@
 #include "proxy_parse.h"
 #include "resolve.h"
 #include "rules.h"
+#include "runtime_rec.h"
 
 #define HEAD_TIMEOUT_MS 30000    /* the request head, from accept */
 #define CONNECT_TIMEOUT_MS 10000 /* the upstream connection */
@@ -208,21 +209,21 @@ static int audit_log_broken(void)
 }
 
 /* The request's facts every record carries (what is known of them). */
-static void rec_target(struct conn *k, struct egress_record *r)
+static void rec_target(struct conn *k, struct runtime_rec *r)
 {
 	if (!k->parsed)
 		return;
-	egress_rec_add(r, "method", k->req->method);
-	egress_rec_add(r, "host", k->req->u.host);
-	egress_rec_add(r, "port", k->port);
+	runtime_rec_add(r, "method", k->req->method);
+	runtime_rec_add(r, "host", k->req->u.host);
+	runtime_rec_add(r, "port", k->port);
 	if (k->req->kind == PROXY_HTTP)
-		egress_rec_add(r, "path", k->path);
+		runtime_rec_add(r, "path", k->path);
 }
 
 /* egress.deny, durable, then the refusal; the connection is closed. */
 static void deny(struct conn *k, int status)
 {
-	struct egress_record r = {.kind = "egress.deny"};
+	struct runtime_rec r = {.kind = "egress.deny"};
 	char st[8], in[24], dur[24], err[256], resp[1024];
 	size_t n;
 
@@ -230,12 +231,12 @@ static void deny(struct conn *k, int status)
 	snprintf(in, sizeof(in), "%llu", (unsigned long long)k->have);
 	snprintf(dur, sizeof(dur), "%llu", (unsigned long long)elapsed_ms(k));
 	rec_target(k, &r);
-	egress_rec_add(&r, "reason", k->reason);
-	egress_rec_add(&r, "status", st);
-	egress_rec_add(&r, "bytes_in", in);
-	egress_rec_add(&r, "duration_ms", dur);
-	if (egress_wal_append(k->w->wal, k->audit_id, &r, err, sizeof(err)) <
-	    0) {
+	runtime_rec_add(&r, "reason", k->reason);
+	runtime_rec_add(&r, "status", st);
+	runtime_rec_add(&r, "bytes_in", in);
+	runtime_rec_add(&r, "duration_ms", dur);
+	if (runtime_rec_write(k->w->wal, k->audit_id, "egress", &r, err,
+	                      sizeof(err)) < 0) {
 		log_warnx("egress %s: egress.deny not recorded: %s",
 		          k->audit_id, err);
 		status = 503;
@@ -704,24 +705,25 @@ out:
 /* egress.end: how it went. */
 static void record_end(struct conn *k, const char *error)
 {
-	struct egress_record r = {.kind = "egress.end"};
+	struct runtime_rec r = {.kind = "egress.end"};
 	char up[24], down[24], dur[24], st[8], err[256];
 
 	snprintf(up, sizeof(up), "%llu", (unsigned long long)k->up);
 	snprintf(down, sizeof(down), "%llu", (unsigned long long)k->down);
 	snprintf(dur, sizeof(dur), "%llu", (unsigned long long)elapsed_ms(k));
 	rec_target(k, &r);
-	egress_rec_add(&r, "address", k->address);
-	egress_rec_add(&r, "bytes_up", up);
-	egress_rec_add(&r, "bytes_down", down);
-	egress_rec_add(&r, "duration_ms", dur);
+	runtime_rec_add(&r, "address", k->address);
+	runtime_rec_add(&r, "bytes_up", up);
+	runtime_rec_add(&r, "bytes_down", down);
+	runtime_rec_add(&r, "duration_ms", dur);
 	if (k->status != 0) {
 		snprintf(st, sizeof(st), "%d", k->status);
-		egress_rec_add(&r, "status", st);
+		runtime_rec_add(&r, "status", st);
 	}
 	if (error != NULL && *error != '\0')
-		egress_rec_add(&r, "error", error);
-	if (egress_wal_append(k->w->wal, k->audit_id, &r, err, sizeof(err)) < 0)
+		runtime_rec_add(&r, "error", error);
+	if (runtime_rec_write(k->w->wal, k->audit_id, "egress", &r, err,
+	                      sizeof(err)) < 0)
 		log_warnx("egress %s: egress.end not recorded: %s", k->audit_id,
 		          err);
 }
@@ -729,7 +731,7 @@ static void record_end(struct conn *k, const char *error)
 static void serve_conn(struct pworker *w, int c)
 {
 	struct conn *k = calloc(1, sizeof(*k));
-	struct egress_record r = {.kind = "egress.allow"};
+	struct runtime_rec r = {.kind = "egress.allow"};
 	char perr[PROXY_ERR_MAX], err[320] = "";
 	int status;
 
@@ -780,9 +782,10 @@ static void serve_conn(struct pworker *w, int c)
 		goto out;
 	}
 	rec_target(k, &r);
-	egress_rec_add(&r, "address", k->address);
-	egress_rec_add(&r, "rule", k->rule->text);
-	if (egress_wal_append(w->wal, k->audit_id, &r, err, sizeof(err)) < 0) {
+	runtime_rec_add(&r, "address", k->address);
+	runtime_rec_add(&r, "rule", k->rule->text);
+	if (runtime_rec_write(w->wal, k->audit_id, "egress", &r, err,
+	                      sizeof(err)) < 0) {
 		/* no record, no connection */
 		char resp[1024];
 		size_t n;

@@ -35,6 +35,7 @@
 #include "ipc.h"
 #include "link.h"
 #include "log.h"
+#include "runtime_rec.h"
 #include "sandbox.h"
 #include "settings.h"
 #include "tool.h"
@@ -59,56 +60,6 @@ struct worker {
 	pthread_t thread;
 	nng_ctx ctx, wal;
 };
-
-/* ---- the runtime layer's records ------------------------------------- */
-
-#define ATTR_MAX 10
-
-struct record {
-	const char *kind;
-	size_t n;
-	Autonomy__Attr a[ATTR_MAX];
-	Autonomy__Attr *ap[ATTR_MAX];
-};
-
-static void rec_add(struct record *r, const char *k, const char *v)
-{
-	if (r->n >= ATTR_MAX)
-		fatalx("record %s: too many attributes", r->kind);
-	autonomy__attr__init(&r->a[r->n]);
-	r->a[r->n].key = (char *)k;
-	r->a[r->n].value = (char *)v;
-	r->ap[r->n] = &r->a[r->n];
-	r->n++;
-}
-
-/* Appends the record and waits until it is durable. */
-static int rec_write(struct worker *w, const char *audit_id, const char *kind,
-                     const struct record *r, char *err, size_t errlen)
-{
-	Envelope req = AUTONOMY__ENVELOPE__INIT, *resp = NULL;
-	Autonomy__WalAppend a = AUTONOMY__WAL_APPEND__INIT;
-	int rc;
-
-	a.audit_id = (char *)audit_id;
-	a.kind = (char *)r->kind;
-	a.tool = (char *)kind;
-	a.n_attrs = r->n;
-	a.attrs = (Autonomy__Attr **)r->ap;
-	req.body_case = AUTONOMY__ENVELOPE__BODY_WAL_APPEND;
-	req.wal_append = &a;
-	rc = ipc_call(w->wal, &req, &resp, err, errlen);
-	if (rc == 0 && (resp->body_case != AUTONOMY__ENVELOPE__BODY_WAL_ACK ||
-	                resp->wal_ack->refused[0] != '\0')) {
-		snprintf(err, errlen, "%s",
-		         resp->body_case == AUTONOMY__ENVELOPE__BODY_ERROR
-		             ? resp->error->message
-		             : "walwriter refused the record");
-		rc = -1;
-	}
-	envelope_free(resp);
-	return rc;
-}
 
 /* ---- replies ------------------------------------------------------------ */
 
@@ -425,7 +376,7 @@ static void serve_call(struct worker *w, const Autonomy__MavlinkRequest *req)
 {
 	struct mav_call c;
 	struct vehicle v;
-	struct record r = {0};
+	struct runtime_rec r = {0};
 	char err[512], why[512], age[24], *out = NULL;
 	int unknown, allow, command;
 
@@ -448,15 +399,16 @@ static void serve_call(struct worker *w, const Autonomy__MavlinkRequest *req)
 	}
 	snprintf(age, sizeof(age), "%lld", (long long)v.heartbeat_age_ms);
 	r.kind = allow ? "runtime.allow" : "runtime.deny";
-	rec_add(&r, "layer", "mavlink");
+	runtime_rec_add(&r, "layer", "mavlink");
 	if (!allow)
-		rec_add(&r, "reason", why);
-	rec_add(&r, "environment", environment);
-	rec_add(&r, "endpoint", endpoint.text);
-	rec_add(&r, "armed_state", armed_state(&v));
-	rec_add(&r, "current_mode", mode_text(&v));
-	rec_add(&r, "heartbeat_age_ms", age);
-	if (rec_write(w, req->audit_id, req->kind, &r, err, sizeof(err)) < 0) {
+		runtime_rec_add(&r, "reason", why);
+	runtime_rec_add(&r, "environment", environment);
+	runtime_rec_add(&r, "endpoint", endpoint.text);
+	runtime_rec_add(&r, "armed_state", armed_state(&v));
+	runtime_rec_add(&r, "current_mode", mode_text(&v));
+	runtime_rec_add(&r, "heartbeat_age_ms", age);
+	if (runtime_rec_write(w->wal, req->audit_id, req->kind, &r, err,
+	                      sizeof(err)) < 0) {
 		/* no record, no command */
 		log_warnx("call %s: %s not recorded: %s", req->audit_id, r.kind,
 		          err);
