@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "attack.h"
 #include "log.h"
 
 int helper_parse_fd(const char *s)
@@ -67,5 +68,41 @@ void helper_parse_args(int argc, char **argv, const char **rundir,
 		fprintf(stderr, "usage: %s --rundir DIR --ready-fd N\n",
 		        log_procname());
 		exit(64);
+	}
+}
+
+void helper_serve(nng_ctx ctx, int client_pid, const char *who,
+                  Autonomy__Envelope__BodyCase want, const char *what,
+                  void (*serve)(void *arg, const Envelope *req), void *arg)
+{
+	char err[256];
+
+	for (;;) {
+		Envelope *env;
+		int pid, closed;
+
+		if (ipc_recv(ctx, &env, &pid, &closed, err, sizeof(err)) < 0) {
+			if (closed)
+				return;
+			log_warnx("request from pid %d: %s", pid, err);
+			ipc_reply_error(ctx, err);
+			continue;
+		}
+		attack_point(); /* test builds only: attack.h */
+		if (pid != client_pid) {
+			log_warnx("request from pid %d refused: %s serves "
+			          "policyd (pid %d) only",
+			          pid, who, client_pid);
+			snprintf(err, sizeof(err), "%s serves policyd only",
+			         who);
+			ipc_reply_error(ctx, err);
+		} else if (env->body_case != want) {
+			snprintf(err, sizeof(err), "%s serves %s only", who,
+			         what);
+			ipc_reply_error(ctx, err);
+		} else {
+			serve(arg, env);
+		}
+		envelope_free(env);
 	}
 }

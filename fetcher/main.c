@@ -302,39 +302,19 @@ out:
 	free(h);
 }
 
+static void serve_request(void *arg, const Envelope *req)
+{
+	serve_hop(arg, req->http_get_request);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	char err[256];
 
-	for (;;) {
-		Envelope *env;
-		int pid, closed;
-
-		if (ipc_recv(w->ctx, &env, &pid, &closed, err, sizeof(err)) <
-		    0) {
-			if (closed)
-				return NULL;
-			log_warnx("request from pid %d: %s", pid, err);
-			ipc_reply_error(w->ctx, err);
-			continue;
-		}
-		attack_point(); /* test builds only: attack.h */
-		if (pid != client_pid) {
-			log_warnx("request from pid %d refused: the fetcher "
-			          "serves policyd (pid %d) only",
-			          pid, client_pid);
-			ipc_reply_error(w->ctx, "the fetcher serves policyd "
-			                        "only");
-		} else if (env->body_case !=
-		           AUTONOMY__ENVELOPE__BODY_HTTP_GET_REQUEST) {
-			ipc_reply_error(w->ctx, "the fetcher serves "
-			                        "HttpGetRequest only");
-		} else {
-			serve_hop(w, env->http_get_request);
-		}
-		envelope_free(env);
-	}
+	helper_serve(w->ctx, client_pid, "the fetcher",
+	             AUTONOMY__ENVELOPE__BODY_HTTP_GET_REQUEST,
+	             "HttpGetRequest", serve_request, w);
+	return NULL;
 }
 
 /* ---- start-up ---------------------------------------------------------- */

@@ -461,38 +461,19 @@ static void serve(struct worker *w, const Autonomy__MavlinkRequest *req)
 	free(facts);
 }
 
+static void serve_request(void *arg, const Envelope *req)
+{
+	serve(arg, req->mavlink_request);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	char err[256];
 
-	for (;;) {
-		Envelope *env;
-		int pid, closed;
-
-		if (ipc_recv(w->ctx, &env, &pid, &closed, err, sizeof(err)) <
-		    0) {
-			if (closed)
-				return NULL;
-			log_warnx("request from pid %d: %s", pid, err);
-			ipc_reply_error(w->ctx, err);
-			continue;
-		}
-		attack_point(); /* test builds only: attack.h */
-		if (pid != client_pid) {
-			log_warnx("request from pid %d refused: mavproxy "
-			          "serves policyd (pid %d) only",
-			          pid, client_pid);
-			ipc_reply_error(w->ctx, "mavproxy serves policyd only");
-		} else if (env->body_case !=
-		           AUTONOMY__ENVELOPE__BODY_MAVLINK_REQUEST) {
-			ipc_reply_error(w->ctx, "mavproxy serves "
-			                        "MavlinkRequest only");
-		} else {
-			serve(w, env->mavlink_request);
-		}
-		envelope_free(env);
-	}
+	helper_serve(w->ctx, client_pid, "mavproxy",
+	             AUTONOMY__ENVELOPE__BODY_MAVLINK_REQUEST, "MavlinkRequest",
+	             serve_request, w);
+	return NULL;
 }
 
 /* ---- start-up ---------------------------------------------------------- */
