@@ -11,12 +11,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "autonomy.pb-c.h"
+#include "config_fd.h"
 #include "log.h"
 #include "rules.h"
 
@@ -25,20 +25,6 @@
 static const char *const proxy_vars[] = {
     "HTTP_PROXY",  "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
     "https_proxy", "all_proxy",   "NO_PROXY",  "no_proxy"};
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* The listener on 127.0.0.1:0 inside the workload's namespace: we enter
  * it for the one socket() and come back to ours, taken beforehand from a
@@ -116,8 +102,7 @@ static int make_config(const struct run_opts *o, struct egress_conf *ec,
 			              "or a.b.c.d, optional :PORT)",
 			              msg);
 		}
-	ec->config_fd =
-	    memfd_create("autonomy-egress", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ec->config_fd = config_fd_open("autonomy-egress");
 	if (ec->config_fd < 0) {
 		free(rs);
 		return errorf(err, errlen, "memfd_create: %s", strerror(errno));
@@ -125,7 +110,7 @@ static int make_config(const struct run_opts *o, struct egress_conf *ec,
 	for (size_t i = 0; i < rs->n; i++) {
 		k = snprintf(line, sizeof(line), "allow-host %s\n",
 		             rs->r[i].text);
-		if (write_all(ec->config_fd, line, (size_t)k) < 0) {
+		if (config_fd_write(ec->config_fd, line, (size_t)k) < 0) {
 			free(rs);
 			return errorf(err, errlen, "memfd: %s",
 			              strerror(errno));
@@ -137,10 +122,8 @@ static int make_config(const struct run_opts *o, struct egress_conf *ec,
 	}
 	free(rs);
 	k = snprintf(line, sizeof(line), "max-body-bytes %ld\n", ec->max_body);
-	if (write_all(ec->config_fd, line, (size_t)k) < 0 ||
-	    lseek(ec->config_fd, 0, SEEK_SET) != 0 ||
-	    fcntl(ec->config_fd, F_ADD_SEALS,
-	          F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+	if (config_fd_write(ec->config_fd, line, (size_t)k) < 0 ||
+	    config_fd_seal(ec->config_fd) < 0)
 		return errorf(err, errlen, "memfd: %s", strerror(errno));
 	return 0;
 }

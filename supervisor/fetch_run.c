@@ -4,41 +4,17 @@
 #include <fcntl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config_fd.h"
+#include "log.h"
 #include "rules.h"
 
 #define CA_FILE_MAX (4 * 1024 * 1024)
-
-static int errorf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* The CA file: a regular file of PEM certificates, at least one. */
 static int open_ca(const char *path, char *err, size_t errlen)
@@ -114,8 +90,7 @@ int fetch_prepare(const struct run_opts *o, const struct bundle *b,
 			              msg);
 		}
 	fc->n = rs->n;
-	fc->config_fd =
-	    memfd_create("autonomy-fetcher", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fc->config_fd = config_fd_open("autonomy-fetcher");
 	if (fc->config_fd < 0) {
 		free(rs);
 		return errorf(err, errlen, "memfd_create: %s", strerror(errno));
@@ -124,7 +99,7 @@ int fetch_prepare(const struct run_opts *o, const struct bundle *b,
 		char line[RULE_TEXT_MAX + 16];
 		int k = snprintf(line, sizeof(line), "allow-domain %s\n",
 		                 rs->r[i].text);
-		if (write_all(fc->config_fd, line, (size_t)k) < 0) {
+		if (config_fd_write(fc->config_fd, line, (size_t)k) < 0) {
 			free(rs);
 			fetch_conf_close(fc);
 			return errorf(err, errlen, "memfd: %s",
@@ -139,10 +114,7 @@ int fetch_prepare(const struct run_opts *o, const struct bundle *b,
 	if (fc->n == 0)
 		snprintf(fc->joined, sizeof(fc->joined),
 		         "none (every tool.http_get is refused)");
-	if (lseek(fc->config_fd, 0, SEEK_SET) != 0 ||
-	    fcntl(fc->config_fd, F_ADD_SEALS,
-	          F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) <
-	        0) {
+	if (config_fd_seal(fc->config_fd) < 0) {
 		fetch_conf_close(fc);
 		return errorf(err, errlen, "memfd seals: %s", strerror(errno));
 	}

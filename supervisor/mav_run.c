@@ -3,24 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
-static int errorf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "config_fd.h"
+#include "log.h"
 
 static speed_t baud_speed(unsigned baud)
 {
@@ -80,32 +71,6 @@ static int open_serial(const struct mav_endpoint *ep, char *err, size_t errlen)
 	return fd;
 }
 
-static int sealed_memfd(const char *text)
-{
-	size_t len = strlen(text), off = 0;
-	int fd =
-	    memfd_create("autonomy-mavproxy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	while (fd >= 0 && off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (fd >= 0 && (lseek(fd, 0, SEEK_SET) != 0 ||
-	                fcntl(fd, F_ADD_SEALS,
-	                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-	                          F_SEAL_SEAL) < 0)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void describe_fence(const struct mav_settings *s, char *buf, size_t len)
 {
 	if (s->fence == MAV_FENCE_CIRCLE)
@@ -154,7 +119,7 @@ int mav_prepare(const struct run_opts *o, const struct bundle *b,
 	json_decref(rt);
 	if (text == NULL)
 		return errorf(err, errlen, "out of memory");
-	mc->config_fd = sealed_memfd(text);
+	mc->config_fd = config_fd_from("autonomy-mavproxy", text, strlen(text));
 	free(text);
 	if (mc->config_fd < 0)
 		return errorf(err, errlen,

@@ -25,7 +25,6 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +36,7 @@
 #include "allowlist.h"
 #include "bundle.h"
 #include "capdrop.h"
+#include "config_fd.h"
 #include "envelope.h"
 #include "egress_run.h"
 #include "fetch_run.h"
@@ -91,11 +91,11 @@ struct run {
 	/* The LD_PRELOAD layer (with --ld-preload): the shim's variables,
 	 * each NULL when unset (not enforced), checked with its parsers. */
 	char *preload_exec, *preload_connect, *preload_dlopen;
-	char dlopen_source[512]; /* where preload_dlopen came from */
-	struct netns net;        /* --net: the namespace and its listener */
-	struct fetch_conf fetch; /* the fetcher's allowed domains, CA */
+	char dlopen_source[512];   /* where preload_dlopen came from */
+	struct netns net;          /* --net: the namespace and its listener */
+	struct fetch_conf fetch;   /* the fetcher's allowed domains, CA */
 	struct egress_conf egress; /* --allow-host: the egress proxy */
-	struct mav_conf mav;     /* mavproxy's link and settings */
+	struct mav_conf mav;       /* mavproxy's link and settings */
 	char rundir[PATH_MAX];
 	char waldir[PATH_MAX];
 	int wal_temp;
@@ -1275,32 +1275,14 @@ static int prepare_dirs(struct run *r)
  * failure. */
 static int bundle_memfd(const struct bundle *b)
 {
-	size_t len, off = 0;
+	size_t len;
 	char *buf = bundle_serialize(b, &len);
 	int fd;
 
 	if (buf == NULL)
 		return -1;
-	fd = memfd_create("autonomy-bundle", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	while (fd >= 0 && off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			fd = -1;
-			break;
-		}
-		off += (size_t)n;
-	}
+	fd = config_fd_from("autonomy-bundle", buf, len);
 	free(buf);
-	if (fd >= 0 && (lseek(fd, 0, SEEK_SET) != 0 ||
-	                fcntl(fd, F_ADD_SEALS,
-	                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-	                          F_SEAL_SEAL) < 0)) {
-		close(fd);
-		fd = -1;
-	}
 	if (fd < 0)
 		log_warn("cannot hand the bundle to policyd");
 	return fd;
@@ -1836,39 +1818,39 @@ int run_main(int argc, char **argv)
 
 	char argcbuf[16];
 	snprintf(argcbuf, sizeof(argcbuf), "%d", r.o.ncmd);
-	const char *startkv[] = {"argv0",
-	                         r.o.cmd[0],
-	                         "argc",
-	                         argcbuf,
-	                         "wal_dir",
-	                         r.waldir,
-	                         "url",
-	                         r.url,
-	                         "policy_ref",
-	                         r.bundle ? r.bundle->policy_ref
-	                                  : POLICY_DEMO_REF,
-	                         "policy_digest",
-	                         r.bundle ? r.bundle->digest : "embedded",
-	                         "allowed_domains",
-	                         r.fetch.joined,
-	                         "ca_file",
-	                         r.o.ca_file ? r.o.ca_file : "system",
-	                         "mavlink_endpoint",
-	                         r.mav.on ? r.mav.ep.text : "none",
-	                         "mavlink_environment",
-	                         r.mav.on ? r.o.mavlink_environment : "none",
-	                         "mavlink_geofence",
-	                         r.mav.on ? r.mav.fence : "none",
-	                         /* keep last: NULL ends the list when
-	                          * there is no egress proxy */
-	                         r.egress.port ? "allowed_hosts" : NULL,
-	                         r.egress.joined,
-	                         "egress_proxy",
-	                         r.egress.url,
-	                         "egress_audit_log",
-	                         r.o.egress_audit_log ? r.o.egress_audit_log
-	                                              : "none",
-	                         NULL};
+	const char *startkv[] = {
+	    "argv0",
+	    r.o.cmd[0],
+	    "argc",
+	    argcbuf,
+	    "wal_dir",
+	    r.waldir,
+	    "url",
+	    r.url,
+	    "policy_ref",
+	    r.bundle ? r.bundle->policy_ref : POLICY_DEMO_REF,
+	    "policy_digest",
+	    r.bundle ? r.bundle->digest : "embedded",
+	    "allowed_domains",
+	    r.fetch.joined,
+	    "ca_file",
+	    r.o.ca_file ? r.o.ca_file : "system",
+	    "mavlink_endpoint",
+	    r.mav.on ? r.mav.ep.text : "none",
+	    "mavlink_environment",
+	    r.mav.on ? r.o.mavlink_environment : "none",
+	    "mavlink_geofence",
+	    r.mav.on ? r.mav.fence : "none",
+	    /* keep last: NULL ends the list when
+	     * there is no egress proxy */
+	    r.egress.port ? "allowed_hosts" : NULL,
+	    r.egress.joined,
+	    "egress_proxy",
+	    r.egress.url,
+	    "egress_audit_log",
+	    r.o.egress_audit_log ? r.o.egress_audit_log : "none",
+	    NULL,
+	};
 	log_debug("run: helpers ready");
 	if (wal_append(&r, "run.start", NULL, startkv) < 0) {
 		fprintf(stderr, "autonomy run: cannot write run.start to the "
