@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,6 +23,24 @@ int config_fd_write(int fd, const void *buf, size_t len)
 			return -1;
 		p += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int config_fd_write_rules(int fd, const char *keyword, const struct rules *rs,
+                          char *joined, size_t len)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		char line[RULE_TEXT_MAX + 32];
+		int k = snprintf(line, sizeof(line), "%s %s\n", keyword,
+		                 rs->r[i].text);
+		if (config_fd_write(fd, line, (size_t)k) < 0)
+			return -1;
+		if (off < len)
+			off += (size_t)snprintf(joined + off, len - off, "%s%s",
+			                        i ? "," : "", rs->r[i].text);
 	}
 	return 0;
 }

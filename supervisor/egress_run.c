@@ -88,8 +88,7 @@ static int make_config(const struct run_opts *o, struct egress_conf *ec,
                        char *err, size_t errlen)
 {
 	struct rules *rs = calloc(1, sizeof(*rs));
-	char msg[320], line[RULE_TEXT_MAX + 32];
-	size_t off = 0;
+	char msg[320], line[64];
 	int k;
 
 	if (rs == NULL)
@@ -107,18 +106,10 @@ static int make_config(const struct run_opts *o, struct egress_conf *ec,
 		free(rs);
 		return errorf(err, errlen, "memfd_create: %s", strerror(errno));
 	}
-	for (size_t i = 0; i < rs->n; i++) {
-		k = snprintf(line, sizeof(line), "allow-host %s\n",
-		             rs->r[i].text);
-		if (config_fd_write(ec->config_fd, line, (size_t)k) < 0) {
-			free(rs);
-			return errorf(err, errlen, "memfd: %s",
-			              strerror(errno));
-		}
-		if (off < sizeof(ec->joined))
-			off += (size_t)snprintf(
-			    ec->joined + off, sizeof(ec->joined) - off, "%s%s",
-			    i ? "," : "", rs->r[i].text);
+	if (config_fd_write_rules(ec->config_fd, "allow-host", rs, ec->joined,
+	                          sizeof(ec->joined)) < 0) {
+		free(rs);
+		return errorf(err, errlen, "memfd: %s", strerror(errno));
 	}
 	free(rs);
 	k = snprintf(line, sizeof(line), "max-body-bytes %ld\n", ec->max_body);

@@ -67,7 +67,6 @@ int fetch_prepare(const struct run_opts *o, const struct bundle *b,
 {
 	struct rules *rs = calloc(1, sizeof(*rs));
 	char msg[320];
-	size_t off = 0;
 
 	memset(fc, 0, sizeof(*fc));
 	fc->config_fd = fc->ca_fd = -1;
@@ -95,20 +94,11 @@ int fetch_prepare(const struct run_opts *o, const struct bundle *b,
 		free(rs);
 		return errorf(err, errlen, "memfd_create: %s", strerror(errno));
 	}
-	for (size_t i = 0; i < rs->n; i++) {
-		char line[RULE_TEXT_MAX + 16];
-		int k = snprintf(line, sizeof(line), "allow-domain %s\n",
-		                 rs->r[i].text);
-		if (config_fd_write(fc->config_fd, line, (size_t)k) < 0) {
-			free(rs);
-			fetch_conf_close(fc);
-			return errorf(err, errlen, "memfd: %s",
-			              strerror(errno));
-		}
-		if (off < sizeof(fc->joined))
-			off += (size_t)snprintf(
-			    fc->joined + off, sizeof(fc->joined) - off, "%s%s",
-			    i ? "," : "", rs->r[i].text);
+	if (config_fd_write_rules(fc->config_fd, "allow-domain", rs, fc->joined,
+	                          sizeof(fc->joined)) < 0) {
+		free(rs);
+		fetch_conf_close(fc);
+		return errorf(err, errlen, "memfd: %s", strerror(errno));
 	}
 	free(rs);
 	if (fc->n == 0)
