@@ -352,6 +352,26 @@ static void runtime_deny_done(struct wal_req *w, int ok, const char *err)
 
 static void decide_hop(struct job *s);
 
+/* A runtime helper (fetcher, mavproxy) could not answer: a 503 with its
+ * error, or what when it gave none. */
+static void helper_unavailable(struct job *s, const char *error,
+                               const char *what)
+{
+	snprintf(s->c.error, sizeof(s->c.error), "%s",
+	         error != NULL && error[0] != '\0' ? error : what);
+	reply_unavailable(s);
+}
+
+/* A runtime layer refused the call; its runtime.deny is durable. */
+static void runtime_denied(struct job *s, const char *reason)
+{
+	snprintf(s->c.reason, sizeof(s->c.reason), "%s", reason);
+	s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
+	s->r.layer = "runtime";
+	s->r.reason = s->c.reason;
+	reply_call(s);
+}
+
 /* The fetcher's answer to one hop of tool.http_get. */
 static void http_get_done(void *arg, const Envelope *reply, const char *err)
 {
@@ -363,20 +383,12 @@ static void http_get_done(void *arg, const Envelope *reply, const char *err)
 	if (rep == NULL ||
 	    rep->outcome == AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS ||
 	    rep->outcome == AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE) {
-		snprintf(c->error, sizeof(c->error), "%s",
-		         rep == NULL     ? err
-		         : rep->error[0] ? rep->error
-		                         : "the fetcher could not answer");
-		reply_unavailable(s);
+		helper_unavailable(s, rep == NULL ? err : rep->error,
+		                   "the fetcher could not answer");
 		return;
 	}
 	if (rep->outcome == AUTONOMY__OUTCOME__OUTCOME_DENY) {
-		/* the fetcher's runtime.deny is durable */
-		snprintf(c->reason, sizeof(c->reason), "%s", rep->reason);
-		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
-		s->r.layer = "runtime";
-		s->r.reason = c->reason;
-		reply_call(s);
+		runtime_denied(s, rep->reason); /* the fetcher's, durable */
 		return;
 	}
 	if (rep->location[0] != '\0') {
@@ -429,20 +441,12 @@ static void mavlink_done(void *arg, const Envelope *reply, const char *err)
 
 	if (rep == NULL ||
 	    rep->outcome == AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE) {
-		snprintf(c->error, sizeof(c->error), "%s",
-		         rep == NULL     ? err
-		         : rep->error[0] ? rep->error
-		                         : "mavproxy could not answer");
-		reply_unavailable(s);
+		helper_unavailable(s, rep == NULL ? err : rep->error,
+		                   "mavproxy could not answer");
 		return;
 	}
 	if (rep->outcome == AUTONOMY__OUTCOME__OUTCOME_DENY) {
-		/* mavproxy's runtime.deny is durable */
-		snprintf(c->reason, sizeof(c->reason), "%s", rep->reason);
-		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_DENY;
-		s->r.layer = "runtime";
-		s->r.reason = c->reason;
-		reply_call(s);
+		runtime_denied(s, rep->reason); /* mavproxy's, durable */
 		return;
 	}
 	if (rep->outcome == AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS) {
