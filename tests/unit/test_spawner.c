@@ -309,6 +309,32 @@ static void test_layer_record_refused_fails_closed(void **state)
 	assert_int_equal(run(f, argv, default_env, "/", 0, NULL), 0);
 }
 
+/* A request for `true` in /, to be made bad by the test. */
+static void minimal_request(Envelope *req, Autonomy__SpawnRequest *sr,
+                            char **argv)
+{
+	sr->argv = argv;
+	sr->n_argv = 1;
+	sr->env = default_env;
+	sr->n_env = 1;
+	sr->cwd = "/";
+	req->body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
+	req->spawn_request = sr;
+}
+
+/* The spawner answers req with an Error naming why (what: the value at
+ * fault, for the failure message). */
+static void expect_refused(struct helper_fixture *f, Envelope *req,
+                           const char *what, const char *why)
+{
+	Envelope *e = do_call(f->client, req);
+
+	assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
+	if (strstr(e->error->message, why) == NULL)
+		fail_msg("%s: %s", what, e->error->message);
+	envelope_free(e);
+}
+
 /* The spawner parses the sandbox settings itself: a profile or a cap
  * name the supervisor should have refused is refused again, before
  * anything is recorded or started. */
@@ -375,12 +401,7 @@ static void test_spawner_reparses_settings(void **state)
 			sr.writable_mounts = v;
 			sr.n_writable_mounts = 1;
 		}
-		e = do_call(f->client, &req);
-		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
-		if (strstr(e->error->message, bad_mounts[i].why) == NULL)
-			fail_msg("%s: %s", bad_mounts[i].value,
-			         e->error->message);
-		envelope_free(e);
+		expect_refused(f, &req, bad_mounts[i].value, bad_mounts[i].why);
 	}
 	assert_int_equal(fake_wal_count(f->wal), 0);
 }
@@ -403,16 +424,10 @@ static void test_spawner_reparses_landlock(void **state)
 {
 	struct helper_fixture *f = *state;
 	char *argv[] = {"true", NULL};
-	Envelope req = AUTONOMY__ENVELOPE__INIT, *e;
+	Envelope req = AUTONOMY__ENVELOPE__INIT;
 	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
 
-	sr.argv = argv;
-	sr.n_argv = 1;
-	sr.env = default_env;
-	sr.n_env = 1;
-	sr.cwd = "/";
-	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
-	req.spawn_request = &sr;
+	minimal_request(&req, &sr, argv);
 	for (size_t i = 0; i < sizeof(bad_landlock) / sizeof(*bad_landlock);
 	     i++) {
 		char *v[] = {(char *)bad_landlock[i].value};
@@ -425,12 +440,8 @@ static void test_spawner_reparses_landlock(void **state)
 			sr.landlock_connect = v;
 			sr.n_landlock_connect = 1;
 		}
-		e = do_call(f->client, &req);
-		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
-		if (strstr(e->error->message, bad_landlock[i].why) == NULL)
-			fail_msg("%s: %s", bad_landlock[i].value,
-			         e->error->message);
-		envelope_free(e);
+		expect_refused(f, &req, bad_landlock[i].value,
+		               bad_landlock[i].why);
 	}
 	assert_int_equal(fake_wal_count(f->wal), 0);
 }
@@ -463,24 +474,14 @@ static void test_spawner_rechecks_image(void **state)
 	Envelope req = AUTONOMY__ENVELOPE__INIT, *e;
 	Autonomy__SpawnRequest sr = AUTONOMY__SPAWN_REQUEST__INIT;
 
-	sr.argv = argv;
-	sr.n_argv = 1;
-	sr.env = default_env;
-	sr.n_env = 1;
-	sr.cwd = "/";
-	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
-	req.spawn_request = &sr;
+	minimal_request(&req, &sr, argv);
 	for (size_t i = 0; i < sizeof(bad_images) / sizeof(*bad_images); i++) {
 		sr.image_ref = (char *)bad_images[i].ref;
 		sr.image_rootfs = (char *)bad_images[i].rootfs;
 		sr.image_kind = (char *)bad_images[i].kind;
 		sr.image_digest = (char *)bad_images[i].digest;
-		e = do_call(f->client, &req);
-		assert_int_equal(e->body_case, AUTONOMY__ENVELOPE__BODY_ERROR);
-		if (strstr(e->error->message, bad_images[i].why) == NULL)
-			fail_msg("%s: %s", bad_images[i].rootfs,
-			         e->error->message);
-		envelope_free(e);
+		expect_refused(f, &req, bad_images[i].rootfs,
+		               bad_images[i].why);
 	}
 	/* A root reached through a symlink, a root without /proc: these
 	 * checks come after the CAP_SYS_ADMIN one. */
