@@ -1655,6 +1655,22 @@ static void fill_footprint(struct run *r, struct footprint *fp, int code)
 	fp->opts = &r->o;
 }
 
+/* An audited opt-out (--no-seccomp, --no-landlock): the LAYER-opt-out
+ * marker, durable, or -1 (said on stderr: nothing runs). */
+static int record_opt_out(struct run *r, const char *flag, const char *layer)
+{
+	const char *kv[] = {"flag", flag, "layer", layer, NULL};
+	char kind[32];
+
+	snprintf(kind, sizeof(kind), "%s-opt-out", layer);
+	if (wal_append(r, kind, NULL, kv) == 0)
+		return 0;
+	fprintf(stderr,
+	        "autonomy run: cannot write %s to the WAL; nothing was run\n",
+	        kind);
+	return -1;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct run r;
@@ -1858,24 +1874,12 @@ int run_main(int argc, char **argv)
 		cleanup(&r);
 		return EXIT_RUNTIME;
 	}
-	/* The opt-out is audited before the workload exists: no marker, no
-	 * run without seccomp. */
-	const char *optkv[] = {"flag", "--no-seccomp", "layer", "seccomp",
-	                       NULL};
-	if (r.o.no_seccomp &&
-	    wal_append(&r, "seccomp-opt-out", NULL, optkv) < 0) {
-		fprintf(stderr, "autonomy run: cannot write seccomp-opt-out to "
-		                "the WAL; nothing was run\n");
-		cleanup(&r);
-		return EXIT_RUNTIME;
-	}
-
-	const char *llkv[] = {"flag", "--no-landlock", "layer", "landlock",
-	                      NULL};
-	if (r.o.no_landlock &&
-	    wal_append(&r, "landlock-opt-out", NULL, llkv) < 0) {
-		fprintf(stderr, "autonomy run: cannot write landlock-opt-out "
-		                "to the WAL; nothing was run\n");
+	/* The opt-outs are audited before the workload exists: no marker,
+	 * no run without the layer. */
+	if ((r.o.no_seccomp &&
+	     record_opt_out(&r, "--no-seccomp", "seccomp") < 0) ||
+	    (r.o.no_landlock &&
+	     record_opt_out(&r, "--no-landlock", "landlock") < 0)) {
 		cleanup(&r);
 		return EXIT_RUNTIME;
 	}
