@@ -10,6 +10,13 @@
 
 #define RUNTIME_REC_ATTRS_MAX 12
 
+/* tool.http_get's AllowedDomains layer with no domain at all: the
+ * fetcher's reason, and policyd's in a run without a fetcher. */
+#define RUNTIME_NO_DOMAINS_REASON                                              \
+	"no allowed domains are configured: every tool.http_get is refused "   \
+	"until some are (--allow-domain HOST[:PORT], or "                      \
+	"runtime.allowed_domains in the bundle's manifest)"
+
 /* The strings are borrowed: they must outlive runtime_rec_write. */
 struct runtime_rec {
 	const char *kind;

@@ -88,11 +88,8 @@ static int runtime_decide(struct worker *w, struct hop *h)
 	char err[256];
 
 	if (rules.n == 0) {
-		snprintf(h->reason, sizeof(h->reason),
-		         "no allowed domains are configured: every "
-		         "tool.http_get is refused until some are "
-		         "(--allow-domain HOST[:PORT], or runtime."
-		         "allowed_domains in the bundle's manifest)");
+		snprintf(h->reason, sizeof(h->reason), "%s",
+		         RUNTIME_NO_DOMAINS_REASON);
 		return 0;
 	}
 	h->rule = rules_match(&rules, h->u.host,

@@ -2,7 +2,7 @@
  * WAL, and runs the tools that live here (DESIGN.md §2, §4).
  *
  *   policyd --rundir DIR --ready-fd N [--bundle-fd M]
- *           [--mavlink-environment sitl|real]
+ *           [--mavlink-environment sitl|real] [--no-fetcher]
  *
  * With --bundle-fd, fd M holds the run's policy bundle as the supervisor
  * serialized it (bundle_serialize, supervisor/bundle.h); policyd reads it
@@ -12,6 +12,9 @@
  * vehicle's facts from mavproxy and that environment in context.runtime,
  * and run there; without it they are runtime.deny "mavlink not
  * configured" (written here: no runtime layer exists to write it).
+ * --no-fetcher says the run has no fetcher (no allowed domain, no
+ * --allow-host: nothing it could fetch), so an allowed tool.http_get hop
+ * gets the runtime.deny the fetcher would have written, written here.
  *
  * Listens (rep) on DIR/policyd.sock for ToolRequests from toolsrv and
  * dials (req) DIR/walwriter.sock. Each call: re-validate, audit id,
@@ -40,6 +43,7 @@
 #include "log.h"
 #include "params.h"
 #include "policy.h"
+#include "runtime_rec.h"
 #include "sandbox.h"
 #include "tools.h"
 #include "walclient.h"
@@ -138,9 +142,10 @@ struct result_rec {
 
 static const struct policy_set *policies;
 static struct walclient *wal;
-static struct helperclient *fetcher;
+static struct helperclient *fetcher;  /* NULL: --no-fetcher */
 static struct helperclient *mavproxy; /* NULL: no --mavlink-endpoint */
 static const char *mav_environment;   /* --mavlink-environment */
+static int no_fetcher;                /* --no-fetcher */
 static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
 static unsigned active; /* slots between a request and its reply sent */
 
@@ -431,6 +436,26 @@ static void http_get_hop(struct job *s)
 	                  http_get_done, s);
 }
 
+/* An allowed hop in a run without a fetcher: no domain is allowed, so
+ * the AllowedDomains layer refuses it, with the record the fetcher would
+ * have written (origin policyd: the fetcher does not exist). */
+static void http_get_no_domains(struct job *s)
+{
+	struct call *c = &s->c;
+	size_t n = 0;
+
+	c->tool.status = TOOL_RUNTIME_DENY;
+	snprintf(c->tool.reason, sizeof(c->tool.reason), "%s",
+	         RUNTIME_NO_DOMAINS_REASON);
+	s->a[n++] = (Autonomy__Attr)ATTR("layer", "allowed_domains");
+	s->a[n++] = (Autonomy__Attr)ATTR("reason", c->tool.reason);
+	s->a[n++] = (Autonomy__Attr)ATTR("url", c->http->u.canonical);
+	s->a[n++] = (Autonomy__Attr)ATTR("hop", c->http->hopno);
+	for (size_t i = 0; i < n; i++)
+		s->ap[i] = &s->a[i];
+	submit(s, "runtime.deny", n, runtime_deny_done);
+}
+
 /* mavproxy's answer to an allowed tool.mavlink.* call. */
 static void mavlink_done(void *arg, const Envelope *reply, const char *err)
 {
@@ -513,8 +538,12 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 		return;
 	}
 
-	if (c->http != NULL && c->http->valid) {
+	if (c->http != NULL && c->http->valid && fetcher != NULL) {
 		http_get_hop(s);
+		return;
+	}
+	if (c->http != NULL && c->http->valid) {
+		http_get_no_domains(s);
 		return;
 	}
 	if (c->mavlink && mavproxy != NULL) {
@@ -884,7 +913,8 @@ static void drain(void)
 static noreturn void usage(void)
 {
 	fprintf(stderr, "usage: policyd --rundir DIR --ready-fd N "
-	                "[--bundle-fd M] [--mavlink-environment sitl|real]\n");
+	                "[--bundle-fd M] [--mavlink-environment sitl|real] "
+	                "[--no-fetcher]\n");
 	exit(64);
 }
 
@@ -896,6 +926,7 @@ static void parse_args(int argc, char **argv, const char **rundir,
 	    {"ready-fd", required_argument, NULL, 'f'},
 	    {"bundle-fd", required_argument, NULL, 'b'},
 	    {"mavlink-environment", required_argument, NULL, 'm'},
+	    {"no-fetcher", no_argument, NULL, 'n'},
 	    {NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -912,6 +943,8 @@ static void parse_args(int argc, char **argv, const char **rundir,
 		else if (ch == 'm' && (strcmp(optarg, "sitl") == 0 ||
 		                       strcmp(optarg, "real") == 0))
 			mav_environment = optarg;
+		else if (ch == 'n')
+			no_fetcher = 1;
 		else
 			usage();
 	}
@@ -1003,13 +1036,15 @@ int main(int argc, char **argv)
 	if ((wal = walclient_open(walsock, POLICYD_WAL_INFLIGHT,
 	                          POLICYD_WAL_TIMEOUT_MS)) == NULL)
 		fatalx("cannot set up the WAL client");
-	/* tool.http_get's hops go to the fetcher. Timeout 0: no wait for
+	/* tool.http_get's hops go to the fetcher, if the run has one.
+	 * Timeout 0: no wait for
 	 * it to listen (nng redials in the background and a hop waits for
 	 * the pipe); each hop's aio carries its own timeout. */
-	if (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
-	    (fetcher = helperclient_open(
-	         fetchsock, "fetcher", AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY,
-	         HELPER_DEADLINE_WHOLE)) == NULL)
+	if (!no_fetcher &&
+	    (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
+	     (fetcher = helperclient_open(
+	          fetchsock, "fetcher", AUTONOMY__ENVELOPE__BODY_HTTP_GET_REPLY,
+	          HELPER_DEADLINE_WHOLE)) == NULL))
 		fatalx("cannot dial %s", fetchurl);
 	/* tool.mavlink.* goes to mavproxy, when the run has a link; the
 	 * same no-wait dial as the fetcher's */

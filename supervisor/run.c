@@ -1288,37 +1288,55 @@ static int bundle_memfd(const struct bundle *b)
 	return fd;
 }
 
+/* Whether the run has anything to fetch: an allowed domain (the
+ * AllowedDomains layer of tool.http_get) or --allow-host (the egress
+ * proxy). Without, no fetcher starts, and policyd refuses every allowed
+ * tool.http_get hop itself (runtime.deny, "no allowed domains"). */
+static int fetcher_needed(const struct run *r)
+{
+	return r->fetch.n > 0 || r->egress.listen_fd >= 0;
+}
+
 static int start_policyd(struct run *r)
 {
 	char bfd[16];
-	const char *args[] = {"--bundle-fd", bfd, NULL, NULL, NULL};
-	const char *mavargs[] = {"--mavlink-environment",
-	                         r->o.mavlink_environment, NULL};
-	int fd, rc;
+	const char *args[6];
+	int fd = -1, nargs = 0, rc;
 
-	if (r->bundle == NULL)
-		return helper_launch(r, H_POLICYD, r->mav.on ? mavargs : NULL,
-		                     NULL, 0);
-	if (r->mav.on) {
-		args[2] = mavargs[0];
-		args[3] = mavargs[1];
+	if (r->bundle != NULL) {
+		if ((fd = bundle_memfd(r->bundle)) < 0)
+			return -1;
+		snprintf(bfd, sizeof(bfd), "%d", fd);
+		args[nargs++] = "--bundle-fd";
+		args[nargs++] = bfd;
 	}
-	if ((fd = bundle_memfd(r->bundle)) < 0)
-		return -1;
-	snprintf(bfd, sizeof(bfd), "%d", fd);
-	rc = helper_launch(r, H_POLICYD, args, &fd, 1);
-	close(fd);
+	if (r->mav.on) {
+		args[nargs++] = "--mavlink-environment";
+		args[nargs++] = r->o.mavlink_environment;
+	}
+	if (!fetcher_needed(r))
+		args[nargs++] = "--no-fetcher";
+	args[nargs] = NULL;
+	rc = helper_launch(r, H_POLICYD, args, fd >= 0 ? &fd : NULL,
+	                   fd >= 0 ? 1 : 0);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
-/* The fetcher, always: with no allowed domain it is what refuses every
- * tool.http_get (runtime.deny, its own record), holding no network right.
- * It serves policyd's pid only, so policyd is launched first. */
+/* The fetcher, when the run has something to fetch (fetcher_needed). It
+ * serves policyd's pid only, so policyd is launched first. */
 static int start_fetcher(struct run *r)
 {
 	char pid[16], cfd[16], afd[16], lfd[16], efd[16], gfd[16];
 	const char *args[14] = {"--client-pid", pid, "--config-fd", cfd};
 	int pass[5] = {r->fetch.config_fd}, npass = 1, nargs = 4, rc;
+
+	if (!fetcher_needed(r)) {
+		fetch_conf_close(&r->fetch);
+		egress_conf_close(&r->egress);
+		return 0;
+	}
 
 	snprintf(pid, sizeof(pid), "%d", (int)r->h[H_POLICYD].pid);
 	snprintf(cfd, sizeof(cfd), "%d", r->fetch.config_fd);
@@ -1647,8 +1665,8 @@ static void fill_footprint(struct run *r, struct footprint *fp, int code)
 	fp->exit_code = code;
 	fp->nhelpers = 0;
 	for (int i = 0; i < H_COUNT; i++) {
-		if (r->h[i].pid <= 0 && i == H_MAVPROXY)
-			continue; /* no link, no mavproxy */
+		if (r->h[i].pid <= 0 && (i == H_MAVPROXY || i == H_FETCHER))
+			continue; /* no link, no mavproxy; nothing to fetch */
 		fp->helper_names[fp->nhelpers] = helper_names[i];
 		fp->helper_pids[fp->nhelpers++] = r->h[i].pid;
 	}

@@ -89,7 +89,29 @@ class Contract(TestCase):
         recs = self.records(body["audit_id"])
         self.assertEqual([x["kind"] for x in recs],
                          ["policy.allow", "runtime.deny"])
-        self.assertEqual([x["origin"] for x in recs], ["policyd", "fetcher"])
+        # no allowed domain, no fetcher: policyd writes the record the
+        # fetcher would have
+        self.assertEqual([x["origin"] for x in recs], ["policyd", "policyd"])
+        a = recs[1]["attrs"]
+        self.assertEqual(a["layer"], "allowed_domains")
+        self.assertEqual(a["url"], "http://example.com/")
+        self.assertEqual(a["hop"], "0")
+        self.assertEqual(a["reason"], body["reason"])
+
+    def test_no_fetcher_without_domains(self):
+        # nothing to fetch (no allowed domain, no --allow-host): the run
+        # starts no fetcher at all; with one allowed domain it does
+        pids = self.rt.helper_pids()
+        self.assertNotIn("fetcher", pids)
+        self.assertEqual(sorted(pids),
+                         ["policyd", "spawner", "toolsrv", "walwriter"])
+        rt = Runtime(["--allow-domain", "127.0.0.1:1"])
+        try:
+            self.assertIn("fetcher", rt.helper_pids())
+        finally:
+            self.assertEqual(rt.finish(), 0, rt.stderr)
+        self.assertRegex(rt.stderr, r"helpers +walwriter=\d+ policyd=\d+ "
+                         r"spawner=\d+ toolsrv=\d+ fetcher=\d+\n")
 
     def test_allowed_but_bad_params(self):
         st, body, r = self.rt.tool("tool.echo", {"big": "x" * 70000})

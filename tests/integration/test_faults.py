@@ -134,8 +134,8 @@ class Faults(TestCase):
         return sum(1 for c in calls if c.answered())
 
     # -- kill -9 of one helper -----------------------------------------
-    def kill_helper(self, name):
-        ld = self.load(stubborn=True)
+    def kill_helper(self, name, flags=()):
+        ld = self.load(stubborn=True, flags=flags)
         ld.wait_calls(1000)
         pid = ld.helper_pids()[name]
         t_kill = time.monotonic_ns()
@@ -179,9 +179,10 @@ class Faults(TestCase):
         self.kill_helper("spawner")
 
     def test_kill_fetcher(self):
-        # not on tool.echo's path, yet always running (tool.http_get's
-        # runtime layer): its death too stops every call
-        self.kill_helper("fetcher")
+        # not on tool.echo's path, yet running whenever the run has an
+        # allowed domain (tool.http_get's runtime layer): its death too
+        # stops every call
+        self.kill_helper("fetcher", flags=["--allow-domain", "127.0.0.1:1"])
 
     # -- the WAL's filesystem fills up --------------------------------
     def disk_full(self, kinds):
@@ -334,7 +335,7 @@ class Faults(TestCase):
         with an Error and logged). Every helper keeps serving: tool calls
         are allowed afterwards and the run ends normally (the spawner
         still answers the supervisor's WaitRequest)."""
-        ld = self.load(conns=4)
+        ld = self.load(conns=4, flags=["--allow-domain", "127.0.0.1:1"])
         ld.wait_calls(300)
         rundir = ld.find_rundir()
         self.assertTrue(rundir)
