@@ -81,6 +81,7 @@ struct helper {
 	int ready_fd; /* its ready pipe, until it reported (-1 after) */
 	int reaped;
 	int status;
+	int signalled; /* SIGTERM sent (helper_signal), not yet collected */
 };
 
 struct run {
@@ -442,13 +443,24 @@ static void helper_collect(struct helper *h)
 	                                     : si.si_status & 0x7f;
 }
 
+/* SIGTERM now; helper_stop collects it later. Helpers signalled together
+ * exit side by side: a process's exit (its threads, its mappings) takes
+ * about a millisecond here, and one after the other they add up. */
+static void helper_signal(struct helper *h)
+{
+	if (h->pid <= 0 || h->reaped || h->signalled)
+		return;
+	pidfd_send_signal(h->pidfd, SIGTERM, NULL, 0);
+	h->signalled = 1;
+}
+
 static void helper_stop(struct helper *h)
 {
 	struct pollfd pfd;
 
 	if (h->pid <= 0 || h->reaped)
 		return;
-	pidfd_send_signal(h->pidfd, SIGTERM, NULL, 0);
+	helper_signal(h);
 	pfd.fd = h->pidfd;
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, STOP_GRACE_MS) == 0)
@@ -474,6 +486,8 @@ static void stop_front(struct run *r)
 	helper_stop(&r->h[H_TOOLSRV]);
 	helper_stop(&r->h[H_POLICYD]);
 	/* a redirect's runtime.deny is written after its fetch */
+	helper_signal(&r->h[H_FETCHER]);
+	helper_signal(&r->h[H_MAVPROXY]);
 	helper_stop(&r->h[H_FETCHER]);
 	helper_stop(&r->h[H_MAVPROXY]);
 }
@@ -1579,6 +1593,9 @@ static void cleanup(struct run *r)
 {
 	for (int i = H_COUNT - 1; i >= 0; i--)
 		if (i != H_WALWRITER)
+			helper_signal(&r->h[i]);
+	for (int i = H_COUNT - 1; i >= 0; i--)
+		if (i != H_WALWRITER)
 			helper_stop(&r->h[i]);
 	if (r->spawner_open)
 		nng_close(r->spawner);
@@ -1985,6 +2002,9 @@ int run_main(int argc, char **argv)
 		}
 		snprintf(cbuf, sizeof(cbuf), "%d", code);
 		const char *kv[] = {"exit_status", cbuf, NULL};
+		/* The workload is reaped: the spawner's work is done, so it
+		 * exits while the others stop (cleanup() collects it). */
+		helper_signal(&r.h[H_SPAWNER]);
 		stop_front(&r);
 		log_debug("run: toolsrv and policyd stopped");
 		if (wal_append(&r, "run.end", NULL, kv) < 0)
