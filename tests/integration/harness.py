@@ -3,6 +3,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,12 +132,14 @@ class Runtime:
     def finish(self, timeout=30):
         # communicate() closes the workload's stdin: the stub then exits
         self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
+        shutil.rmtree(self.tmp, ignore_errors=True)
         return self.proc.returncode
 
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def panel_wal_dir(stderr):
@@ -160,4 +163,9 @@ def attrs(rec):
 class TestCase(unittest.TestCase):
     def tmpdir(self):
         d = tempfile.mkdtemp(prefix="autonomy-it.")
+        # also called as cls.tmpdir(cls) from setUpClass
+        if isinstance(self, type):
+            self.addClassCleanup(shutil.rmtree, d, True)
+        else:
+            self.addCleanup(shutil.rmtree, d, True)
         return d

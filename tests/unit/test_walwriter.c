@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -110,28 +111,25 @@ static int setup(void **state)
 	return 0;
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char path[160];
 	int status;
 
 	nng_close(f->sock);
 	status = stop_walwriter(f);
-	snprintf(path, sizeof(path), "%s/data.mdb", f->waldir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/lock.mdb", f->waldir);
-	unlink(path);
-	rmdir(f->waldir);
-	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_WALWRITER);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_DIR_WALWRITER);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_DIR_POLICYD);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/%s", f->rundir, IPC_DIR_SPAWNER);
-	rmdir(path);
-	rmdir(f->rundir);
+	/* everything under the run directory: the WAL, the socket and
+	 * every helper's socket directory ipc_make_dirs made */
+	nftw(f->rundir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "walwriter did not stop cleanly: status %#x\n",
