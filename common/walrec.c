@@ -1,8 +1,11 @@
 #include "walrec.h"
 
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sha256.h"
+
+_Static_assert(WAL_HASH_LEN == SHA256_LEN, "the chain hash is a SHA-256");
 
 struct out {
 	uint8_t *p;
@@ -83,29 +86,18 @@ int walrec_canonical(const WalRecord *rec, uint8_t **buf, size_t *len)
 }
 
 struct walrec_hasher {
-	EVP_MD *md; /* fetched once: EVP_sha256() would look it up per use */
-	EVP_MD_CTX *ctx;
 	struct out o; /* the canonical bytes, buffer kept between records */
 };
 
 struct walrec_hasher *walrec_hasher_new(void)
 {
-	struct walrec_hasher *h = calloc(1, sizeof(*h));
-
-	if (h == NULL || (h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
-	    (h->ctx = EVP_MD_CTX_new()) == NULL) {
-		walrec_hasher_free(h);
-		return NULL;
-	}
-	return h;
+	return calloc(1, sizeof(struct walrec_hasher));
 }
 
 void walrec_hasher_free(struct walrec_hasher *h)
 {
 	if (h == NULL)
 		return;
-	EVP_MD_CTX_free(h->ctx);
-	EVP_MD_free(h->md);
 	free(h->o.p);
 	free(h);
 }
@@ -114,8 +106,6 @@ int walrec_hasher_hash(struct walrec_hasher *h,
                        const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
                        uint8_t out[WAL_HASH_LEN])
 {
-	unsigned int outlen = 0;
-
 	h->o.len = 0;
 	canonical(&h->o, rec);
 	if (h->o.bad) {
@@ -123,13 +113,8 @@ int walrec_hasher_hash(struct walrec_hasher *h,
 		memset(&h->o, 0, sizeof(h->o));
 		return -1;
 	}
-	return EVP_DigestInit_ex2(h->ctx, h->md, NULL) == 1 &&
-	               EVP_DigestUpdate(h->ctx, prev, WAL_HASH_LEN) == 1 &&
-	               EVP_DigestUpdate(h->ctx, h->o.p, h->o.len) == 1 &&
-	               EVP_DigestFinal_ex(h->ctx, out, &outlen) == 1 &&
-	               outlen == WAL_HASH_LEN
-	           ? 0
-	           : -1;
+	sha256_of_concat(prev, WAL_HASH_LEN, h->o.p, h->o.len, out);
+	return 0;
 }
 
 int walrec_hash(const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
@@ -137,24 +122,12 @@ int walrec_hash(const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
 {
 	uint8_t *buf;
 	size_t len;
-	unsigned int outlen = 0;
-	EVP_MD_CTX *md;
-	int ok;
 
 	if (walrec_canonical(rec, &buf, &len) < 0)
 		return -1;
-	if ((md = EVP_MD_CTX_new()) == NULL) {
-		free(buf);
-		return -1;
-	}
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(md, prev, WAL_HASH_LEN) == 1 &&
-	     EVP_DigestUpdate(md, buf, len) == 1 &&
-	     EVP_DigestFinal_ex(md, out, &outlen) == 1 &&
-	     outlen == WAL_HASH_LEN;
-	EVP_MD_CTX_free(md);
+	sha256_of_concat(prev, WAL_HASH_LEN, buf, len, out);
 	free(buf);
-	return ok ? 0 : -1;
+	return 0;
 }
 
 void walrec_key(uint64_t seq, uint8_t key[8])
@@ -171,14 +144,4 @@ uint64_t walrec_key_seq(const uint8_t key[8])
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | key[i];
 	return v;
-}
-
-void walrec_hex(const uint8_t *bin, size_t len, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hx[bin[i] >> 4];
-		out[2 * i + 1] = hx[bin[i] & 0xf];
-	}
-	out[2 * len] = '\0';
 }

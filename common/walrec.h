@@ -26,8 +26,8 @@ int walrec_hash(const uint8_t prev[WAL_HASH_LEN], const WalRecord *rec,
                 uint8_t out[WAL_HASH_LEN]);
 
 /* The same hash, for many records in a row (`autonomy wal verify`): the
- * digest context and the canonical buffer are made once and reused, so a
- * record costs no allocation. One hasher per thread. */
+ * canonical buffer is made once and reused, so a record costs no
+ * allocation. One hasher per thread. */
 struct walrec_hasher;
 struct walrec_hasher *walrec_hasher_new(void);
 int walrec_hasher_hash(struct walrec_hasher *h,
@@ -41,7 +41,5 @@ int walrec_canonical(const WalRecord *rec, uint8_t **buf, size_t *len);
 /* LMDB key for seq: 8 bytes big-endian, so keys sort by sequence. */
 void walrec_key(uint64_t seq, uint8_t key[8]);
 uint64_t walrec_key_seq(const uint8_t key[8]);
-
-void walrec_hex(const uint8_t *bin, size_t len, char *out /* 2*len+1 */);
 
 #endif

@@ -24,7 +24,6 @@
 #include <getopt.h>
 #include <unistd.h>
 #include <malloc.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,11 +44,11 @@
 #include "policy.h"
 #include "runtime_rec.h"
 #include "sandbox.h"
+#include "sha256.h"
 #include "tools.h"
 #include "walclient.h"
 
 #include <nng/supplemental/util/platform.h>
-#include "walrec.h"
 
 /* Calls served at once: each slot is an nng context driven by its own
  * aio callback, no thread per call. Under load the calls in flight share
@@ -62,7 +61,6 @@
 #define POLICYD_DRAIN_MS 1500
 
 #define AUDIT_ID_LEN 37 /* UUID text + NUL */
-#define SHA256_HEX (2 * SHA256_DIGEST_LENGTH + 1)
 #define N_DECISION_ATTRS 9
 /* A hop's answer may take what is left of the call's budget plus the
  * runtime record; with the 8 s budget it stays inside toolsrv's 10 s, so
@@ -80,7 +78,7 @@ struct call {
 	const char *params_text;
 	json_t *params;
 	char audit_id[AUDIT_ID_LEN];
-	char params_sha256[SHA256_HEX];
+	char params_sha256[SHA256_HEX_LEN];
 	char params_bytes[24];
 	struct policy_decision decision;
 	char policies_joined[POLICY_MAX_IDS * POLICY_MAX_ID_LEN];
@@ -135,7 +133,7 @@ struct result_rec {
 	char audit_id[AUDIT_ID_LEN];
 	char kind[ENV_MAX_KIND + 1];
 	char bytes[24];
-	char sha[SHA256_HEX];
+	char sha[SHA256_HEX_LEN];
 	Autonomy__Attr a[3];
 	Autonomy__Attr *ap[3];
 };
@@ -163,14 +161,6 @@ static int audit_id_new(char out[AUDIT_ID_LEN])
 	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
 	         b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
-}
-
-static void sha256_hex(const void *data, size_t len, char out[SHA256_HEX])
-{
-	uint8_t md[SHA256_DIGEST_LENGTH];
-
-	SHA256(data, len, md);
-	walrec_hex(md, sizeof(md), out);
 }
 
 #define ATTR(k, v)                                                             \
@@ -881,12 +871,10 @@ static void slot_cb(void *arg)
 static void warm_up(void)
 {
 	uint32_t seed;
-	char hex[SHA256_HEX];
 
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		fatal("getrandom");
 	json_object_seed(seed | 1); /* else jansson reads /dev/urandom */
-	sha256_hex("", 0, hex);     /* OpenSSL loads its config once */
 	/* glibc sizes its malloc arenas from /sys/devices/system/cpu the
 	 * first time a thread needs one, unless told a maximum. Best
 	 * effort (sanitizer mallocs refuse it): the filter answers that

@@ -14,7 +14,7 @@
  * Everything else kills the process (SCMP_ACT_KILL_PROCESS): a policyd
  * that tries anything new is compromised, and the supervisor fails
  * closed when it dies. Before the filter, main() warms up what would
- * open files lazily (jansson's hash seed, OpenSSL's SHA-256). */
+ * open files lazily (jansson's hash seed, glibc's malloc arenas). */
 #include "sandbox.h"
 
 #include "confine.h"

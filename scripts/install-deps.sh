@@ -8,6 +8,8 @@ pkgs=(
   protobuf-c-compiler libprotobuf-c-dev
   libnng-dev libmicrohttpd-dev libjansson-dev liblmdb-dev lmdb-utils
   libseccomp-dev libcap-ng-dev libssl-dev
+  # SHA-256 for the WAL chain and policyd (common/sha256.h)
+  nettle-dev
   libarchive-dev
   # the fetcher (tool.http_get)
   libcurl4-openssl-dev

@@ -667,14 +667,6 @@ static void slot_done(void *arg)
 	dispatch(s, pid);
 }
 
-static int warm_up_hash(void)
-{
-	WalRecord rec = AUTONOMY__WAL_RECORD__INIT;
-	uint8_t zero[WAL_HASH_LEN] = {0}, out[WAL_HASH_LEN];
-
-	return walrec_hash(zero, &rec, out);
-}
-
 static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t attr;
@@ -741,11 +733,6 @@ int main(int argc, char **argv)
 		fatalx("WAL %s: %s", waldir, err);
 	log_debug("WAL open");
 	q.last_seq = wal_last_seq(wal);
-	/* OpenSSL reads its config and loads providers on first use: do
-	 * that now, while files may still be opened. */
-	if (warm_up_hash() < 0)
-		fatalx("SHA-256 unavailable");
-	log_debug("hash warm");
 	if (ipc_url(url, sizeof(url), rundir, IPC_WALWRITER) < 0 ||
 	    (size_t)snprintf(sockdir, sizeof(sockdir), "%s/%s", rundir,
 	                     IPC_DIR_WALWRITER) >= sizeof(sockdir))

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "sha256.h"
 
 struct wal {
 	MDB_env *env;
@@ -72,8 +73,8 @@ static int check_record(const MDB_val *key, const WalRecord *rec,
 		return rc;
 	if (prev != NULL &&
 	    memcmp(rec->prev_hash.data, prev, WAL_HASH_LEN) != 0) {
-		walrec_hex(rec->prev_hash.data, WAL_HASH_LEN, a);
-		walrec_hex(prev, WAL_HASH_LEN, b);
+		sha256_to_hex(rec->prev_hash.data, a);
+		sha256_to_hex(prev, b);
 		errorf(err, errlen,
 		       "prev_hash %s does not link to the previous hash %s", a,
 		       b);
@@ -85,8 +86,8 @@ static int check_record(const MDB_val *key, const WalRecord *rec,
 		return -1;
 	}
 	if (memcmp(hash, rec->hash.data, WAL_HASH_LEN) != 0) {
-		walrec_hex(rec->hash.data, WAL_HASH_LEN, a);
-		walrec_hex(hash, WAL_HASH_LEN, b);
+		sha256_to_hex(rec->hash.data, a);
+		sha256_to_hex(hash, b);
 		errorf(err, errlen, "hash mismatch: stored %s, computed %s", a,
 		       b);
 		return WAL_CORRUPT;
@@ -469,8 +470,8 @@ static enum rec_state check_slot(struct verify_worker *vw,
 		errorf(vw->err, sizeof(vw->err), "cannot compute hash");
 		st = REC_FAIL;
 	} else if (memcmp(hash, rec->hash.data, WAL_HASH_LEN) != 0) {
-		walrec_hex(rec->hash.data, WAL_HASH_LEN, a);
-		walrec_hex(hash, WAL_HASH_LEN, b);
+		sha256_to_hex(rec->hash.data, a);
+		sha256_to_hex(hash, b);
 		errorf(vw->err, sizeof(vw->err),
 		       "hash mismatch: stored %s, computed %s", a, b);
 		st = REC_BAD_HASH;
@@ -573,8 +574,8 @@ int wal_verify(struct wal *w, uint64_t *nrecords, uint64_t *bad_seq, char *err,
 					break;
 				}
 				if (memcmp(sl->prev, prev, WAL_HASH_LEN) != 0) {
-					walrec_hex(sl->prev, WAL_HASH_LEN, a);
-					walrec_hex(prev, WAL_HASH_LEN, b);
+					sha256_to_hex(sl->prev, a);
+					sha256_to_hex(prev, b);
 					ret = WAL_CORRUPT;
 					errorf(err, errlen,
 					       "prev_hash %s does not link to "

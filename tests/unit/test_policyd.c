@@ -15,11 +15,10 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <openssl/sha.h>
 
 #include "harness.h"
 #include "ipc.h"
-#include "walrec.h"
+#include "sha256.h"
 
 static const char *policyd_bin;
 
@@ -80,21 +79,13 @@ static void assert_demo_allow(const Autonomy__ToolResponse *r, const char *kind)
 	assert_string_equal(r->policies[0], "demo-allow-tools");
 }
 
-static void sha_hex(const char *s, size_t len, char out[65])
-{
-	uint8_t md[32];
-
-	SHA256((const uint8_t *)s, len, md);
-	walrec_hex(md, 32, out);
-}
-
 static void test_echo_allowed_and_recorded(void **state)
 {
 	struct helper_fixture *f = *state;
 	const char *params = "{\"msg\":\"hi\",\"n\":[1,2.5,{\"x\":null}]}";
 	const Autonomy__WalAppend *a;
 	Autonomy__ToolResponse *r;
-	char sha[65], bytes[16];
+	char sha[SHA256_HEX_LEN], bytes[16];
 	Envelope *e = call(f, "tool.echo", params);
 
 	r = tool_response(e);
@@ -114,7 +105,7 @@ static void test_echo_allowed_and_recorded(void **state)
 	assert_string_equal(wal_attr(a, "policies"), "demo-allow-tools");
 	assert_string_equal(wal_attr(a, "reason"),
 	                    "permitted by policy \"demo-allow-tools\"");
-	sha_hex(params, strlen(params), sha);
+	sha256_hex(params, strlen(params), sha);
 	assert_string_equal(wal_attr(a, "params_sha256"), sha);
 	snprintf(bytes, sizeof(bytes), "%zu", strlen(params));
 	assert_string_equal(wal_attr(a, "params_bytes"), bytes);
