@@ -451,7 +451,7 @@ struct bundle *bundle_load_tar_mem(const void *buf, size_t len,
 	struct archive_entry *e;
 	struct members m = {0};
 	struct bundle *b = NULL;
-	char where[BUNDLE_ERR_MAX / 2], dirs[2][16];
+	char where[BUNDLE_ERR_MAX / 2], dirs[2][16], why[1024];
 	int ndirs = 0, rc = 0, count = 0, r;
 
 	snprintf(where, sizeof(where), "%s: ", name);
@@ -466,8 +466,8 @@ struct bundle *bundle_load_tar_mem(const void *buf, size_t len,
 		              "files (autonomy bundle pack writes one)",
 		              name),
 		       NULL;
-	if (archive_dl_load("reading a tar bundle", err, errlen) < 0)
-		return NULL;
+	if (archive_dl_load("reading a tar bundle", why, sizeof(why)) < 0)
+		return errorf(err, errlen, "%s: %s", name, why), NULL;
 	if ((a = archive_read_new()) == NULL)
 		return errorf(err, errlen, "out of memory"), NULL;
 	archive_read_support_format_tar(a);

@@ -341,6 +341,7 @@ static int unpack_confined(const char *ref, const char *layout,
 {
 	struct unpack_report *rep = calloc(1, sizeof(*rep));
 	unsigned char md[EVP_MAX_MD_SIZE];
+	char why[1024];
 	int pfd[2], st = 0, rc = -1, got;
 	pid_t pid;
 
@@ -351,9 +352,9 @@ static int unpack_confined(const char *ref, const char *layout,
 	 * libarchive is mapped here, so that the confined child loads no
 	 * code. */
 	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
-	if (archive_dl_load("unpacking an image layer", err, errlen) < 0) {
+	if (archive_dl_load("unpacking an image layer", why, sizeof(why)) < 0) {
 		free(rep);
-		return -1;
+		return errorf(err, errlen, "--image %s: %s", ref, why);
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		free(rep);
