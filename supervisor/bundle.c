@@ -9,8 +9,6 @@
 #include "fileio.h"
 #include "bundle.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +20,7 @@
 
 #include <openssl/evp.h>
 
+#include "archive_dl.h"
 #include "bundle_cache.h"
 #include "log.h"
 
@@ -452,7 +451,7 @@ struct bundle *bundle_load_tar_mem(const void *buf, size_t len,
 	struct archive_entry *e;
 	struct members m = {0};
 	struct bundle *b = NULL;
-	char where[BUNDLE_ERR_MAX / 2], dirs[2][16];
+	char where[BUNDLE_ERR_MAX / 2], dirs[2][16], why[1024];
 	int ndirs = 0, rc = 0, count = 0, r;
 
 	snprintf(where, sizeof(where), "%s: ", name);
@@ -467,6 +466,8 @@ struct bundle *bundle_load_tar_mem(const void *buf, size_t len,
 		              "files (autonomy bundle pack writes one)",
 		              name),
 		       NULL;
+	if (archive_dl_load("reading a tar bundle", why, sizeof(why)) < 0)
+		return errorf(err, errlen, "%s: %s", name, why), NULL;
 	if ((a = archive_read_new()) == NULL)
 		return errorf(err, errlen, "out of memory"), NULL;
 	archive_read_support_format_tar(a);
@@ -587,11 +588,14 @@ static int write_member(struct archive *a, const struct bundle_member *m)
 void *bundle_canonical_tar(const struct bundle *b, size_t *len, char *err,
                            size_t errlen)
 {
-	struct archive *a = archive_write_new();
+	struct archive *a;
 	struct membuf mb = {0};
 	int ok;
 
-	if (a == NULL)
+	if (archive_dl_load("computing a bundle's digest (its canonical tar)",
+	                    err, errlen) < 0)
+		return NULL;
+	if ((a = archive_write_new()) == NULL)
 		return errorf(err, errlen, "out of memory"), NULL;
 	/* Names sort: entities.json < manifest.json < policies/... (the
 	 * policies are kept sorted). */

@@ -34,6 +34,7 @@
 
 #include <cap-ng.h>
 
+#include "archive_dl.h"
 #include "bundle_cache.h"
 #include "log.h"
 #include "mounts.h"
@@ -340,14 +341,21 @@ static int unpack_confined(const char *ref, const char *layout,
 {
 	struct unpack_report *rep = calloc(1, sizeof(*rep));
 	unsigned char md[EVP_MAX_MD_SIZE];
+	char why[1024];
 	int pfd[2], st = 0, rc = -1, got;
 	pid_t pid;
 
 	if (rep == NULL)
 		return errorf(err, errlen, "out of memory");
 	/* OpenSSL reads its configuration once, on first use: here, not
-	 * in the child, whose Landlock ruleset does not cover /etc. */
+	 * in the child, whose Landlock ruleset does not cover /etc. And
+	 * libarchive is mapped here, so that the confined child loads no
+	 * code. */
 	EVP_Digest("", 0, md, NULL, EVP_sha256(), NULL);
+	if (archive_dl_load("unpacking an image layer", why, sizeof(why)) < 0) {
+		free(rep);
+		return errorf(err, errlen, "--image %s: %s", ref, why);
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		free(rep);
 		return errorf(err, errlen, "cannot start the unpacker: %s",

@@ -11,8 +11,6 @@
  * lists the rules; each has a test in tests/unit/test_image.c. */
 #include "layer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +23,7 @@
 
 #include <openssl/evp.h>
 
+#include "archive_dl.h"
 #include "log.h"
 
 #define WH_PREFIX ".wh."
@@ -714,6 +713,10 @@ int layer_unpack(struct unpack *u, int blobfd, const struct image_desc *d,
 
 	if (l == NULL)
 		return errorf(err, errlen, "out of memory");
+	if (archive_dl_load("unpacking an image layer", err, errlen) < 0) {
+		free(l);
+		return -1;
+	}
 	l->u = u;
 	l->fd = blobfd;
 	snprintf(l->where, sizeof(l->where), "layer %zu (%s)", index,
