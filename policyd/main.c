@@ -367,6 +367,29 @@ static void runtime_denied(struct job *s, const char *reason)
 	reply_call(s);
 }
 
+/* The tool ran (c->tool says how; TOOL_OK with its output): its
+ * tool.result goes to walwriter and the answer to toolsrv. */
+static void answer_tool(struct job *s)
+{
+	struct call *c = &s->c;
+
+	if ((c->tool.status == TOOL_OK && c->tool.output_json == NULL) ||
+	    submit_tool_result(c) < 0) {
+		snprintf(c->error, sizeof(c->error),
+		         "out of memory recording tool.result");
+		reply_unavailable(s);
+		return;
+	}
+	if (c->tool.status == TOOL_BAD_PARAMS) {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
+		s->r.error = c->tool.reason;
+	} else {
+		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
+		s->r.output_json = c->tool.output_json;
+	}
+	reply_call(s);
+}
+
 /* The fetcher's answer to one hop of tool.http_get. */
 static void http_get_done(void *arg, const Envelope *reply, const char *err)
 {
@@ -399,16 +422,8 @@ static void http_get_done(void *arg, const Envelope *reply, const char *err)
 		return;
 	}
 	c->tool.status = TOOL_OK;
-	if ((c->tool.output_json = strdup(rep->output_json)) == NULL ||
-	    submit_tool_result(c) < 0) {
-		snprintf(c->error, sizeof(c->error),
-		         "out of memory recording tool.result");
-		reply_unavailable(s);
-		return;
-	}
-	s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
-	s->r.output_json = c->tool.output_json;
-	reply_call(s);
+	c->tool.output_json = strdup(rep->output_json);
+	answer_tool(s);
 }
 
 /* An allowed hop (policy.allow durable) goes to the fetcher. */
@@ -472,21 +487,7 @@ static void mavlink_done(void *arg, const Envelope *reply, const char *err)
 		c->tool.status = TOOL_OK;
 		c->tool.output_json = strdup(rep->output_json);
 	}
-	if ((c->tool.status == TOOL_OK && c->tool.output_json == NULL) ||
-	    submit_tool_result(c) < 0) {
-		snprintf(c->error, sizeof(c->error),
-		         "out of memory recording tool.result");
-		reply_unavailable(s);
-		return;
-	}
-	if (c->tool.status == TOOL_BAD_PARAMS) {
-		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
-		s->r.error = c->tool.reason;
-	} else {
-		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
-		s->r.output_json = c->tool.output_json;
-	}
-	reply_call(s);
+	answer_tool(s);
 }
 
 static void mavlink_call(struct job *s)
@@ -553,20 +554,7 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 		submit(s, "runtime.deny", 1, runtime_deny_done);
 		return;
 	}
-	if (submit_tool_result(c) < 0) {
-		snprintf(c->error, sizeof(c->error),
-		         "out of memory recording tool.result");
-		reply_unavailable(s);
-		return;
-	}
-	if (c->tool.status == TOOL_BAD_PARAMS) {
-		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_BAD_PARAMS;
-		s->r.error = c->tool.reason;
-	} else {
-		s->r.outcome = AUTONOMY__OUTCOME__OUTCOME_ALLOW;
-		s->r.output_json = c->tool.output_json;
-	}
-	reply_call(s);
+	answer_tool(s);
 }
 
 /* The vehicle's live facts, from mavproxy, for context.runtime; the
