@@ -21,6 +21,31 @@ static int check_str(const char *s, size_t max, const char *field, char *err,
 	return 0;
 }
 
+/* A message's string fields and their bounds, checked in order. */
+struct field {
+	const char *s;
+	size_t max;
+	const char *name;
+};
+
+static int check_fields(const struct field *f, size_t n, char *err,
+                        size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (check_str(f[i].s, f[i].max, f[i].name, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* An answer's outcome: one the enum knows. */
+static int check_outcome(Autonomy__Outcome o, char *err, size_t errlen)
+{
+	if (o < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
+	    o > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
+		return errorf(err, errlen, "outcome %d unknown", (int)o);
+	return 0;
+}
+
 static int check_nonempty(const char *s, size_t max, const char *field,
                           char *err, size_t errlen)
 {
@@ -175,20 +200,18 @@ static int check_tool_request(const Autonomy__ToolRequest *r, char *err,
 static int check_tool_response(const Autonomy__ToolResponse *r, char *err,
                                size_t errlen)
 {
-	if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
-	    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
-		return errorf(err, errlen, "outcome %d unknown",
-		              (int)r->outcome);
-	if (check_str(r->audit_id, ENV_MAX_AUDIT_ID, "audit_id", err, errlen) <
-	        0 ||
-	    check_str(r->kind, ENV_MAX_KIND, "kind", err, errlen) < 0 ||
-	    check_str(r->layer, 16, "layer", err, errlen) < 0 ||
-	    check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) < 0 ||
-	    check_str(r->policy_ref, ENV_MAX_TEXT, "policy_ref", err, errlen) <
-	        0 ||
-	    check_str(r->output_json, ENV_MAX_JSON, "output_json", err,
-	              errlen) < 0 ||
-	    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) < 0 ||
+	const struct field f[] = {
+	    {r->audit_id, ENV_MAX_AUDIT_ID, "audit_id"},
+	    {r->kind, ENV_MAX_KIND, "kind"},
+	    {r->layer, 16, "layer"},
+	    {r->reason, ENV_MAX_TEXT, "reason"},
+	    {r->policy_ref, ENV_MAX_TEXT, "policy_ref"},
+	    {r->output_json, ENV_MAX_JSON, "output_json"},
+	    {r->error, ENV_MAX_TEXT, "error"},
+	};
+
+	if (check_outcome(r->outcome, err, errlen) < 0 ||
+	    check_fields(f, sizeof(f) / sizeof(f[0]), err, errlen) < 0 ||
 	    check_strv(r->n_policies, r->policies, ENV_MAX_POLICIES,
 	               ENV_MAX_TEXT, "policies", err, errlen) < 0 ||
 	    check_strv(r->n_errors, r->errors, ENV_MAX_POLICIES, ENV_MAX_TEXT,
@@ -226,17 +249,16 @@ static int check_http_get_request(const Autonomy__HttpGetRequest *r, char *err,
 static int check_http_get_reply(const Autonomy__HttpGetReply *r, char *err,
                                 size_t errlen)
 {
-	if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
-	    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
-		return errorf(err, errlen, "outcome %d unknown",
-		              (int)r->outcome);
-	if (check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) < 0 ||
-	    check_str(r->output_json, ENV_MAX_JSON, "output_json", err,
-	              errlen) < 0 ||
-	    check_str(r->location, ENV_MAX_URL, "location", err, errlen) < 0 ||
-	    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) < 0)
+	const struct field f[] = {
+	    {r->reason, ENV_MAX_TEXT, "reason"},
+	    {r->output_json, ENV_MAX_JSON, "output_json"},
+	    {r->location, ENV_MAX_URL, "location"},
+	    {r->error, ENV_MAX_TEXT, "error"},
+	};
+
+	if (check_outcome(r->outcome, err, errlen) < 0)
 		return -1;
-	return 0;
+	return check_fields(f, sizeof(f) / sizeof(f[0]), err, errlen);
 }
 
 /* tool.mavlink.* (policyd -> mavproxy) and its answer. mavproxy parses
@@ -267,18 +289,16 @@ static int check_mavlink_request(const Autonomy__MavlinkRequest *r, char *err,
 static int check_mavlink_reply(const Autonomy__MavlinkReply *r, char *err,
                                size_t errlen)
 {
-	if (r->outcome < AUTONOMY__OUTCOME__OUTCOME_ALLOW ||
-	    r->outcome > AUTONOMY__OUTCOME__OUTCOME_UNAVAILABLE)
-		return errorf(err, errlen, "outcome %d unknown",
-		              (int)r->outcome);
-	if (check_str(r->reason, ENV_MAX_TEXT, "reason", err, errlen) < 0 ||
-	    check_str(r->output_json, ENV_MAX_MAVLINK_JSON, "output_json", err,
-	              errlen) < 0 ||
-	    check_str(r->facts_json, ENV_MAX_MAVLINK_JSON, "facts_json", err,
-	              errlen) < 0 ||
-	    check_str(r->error, ENV_MAX_TEXT, "error", err, errlen) < 0)
+	const struct field f[] = {
+	    {r->reason, ENV_MAX_TEXT, "reason"},
+	    {r->output_json, ENV_MAX_MAVLINK_JSON, "output_json"},
+	    {r->facts_json, ENV_MAX_MAVLINK_JSON, "facts_json"},
+	    {r->error, ENV_MAX_TEXT, "error"},
+	};
+
+	if (check_outcome(r->outcome, err, errlen) < 0)
 		return -1;
-	return 0;
+	return check_fields(f, sizeof(f) / sizeof(f[0]), err, errlen);
 }
 
 int envelope_check(const Envelope *env, char *err, size_t errlen)
