@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "envelope.h"
 #include "capdrop.h"
 #include "helper.h"
+#include "imageuser.h"
 #include "ipc.h"
 #include "layers.h"
 #include "log.h"
@@ -66,8 +68,11 @@ enum child_stage {
 	STAGE_LAYERS,
 	STAGE_EXEC,
 	STAGE_NET,
-	STAGE_ROOTFS, /* --image: layer = enum rootfs_stage */
-	STAGE_MEMFD,  /* vm.memfd_noexec */
+	STAGE_ROOTFS,  /* --image: layer = enum rootfs_stage */
+	STAGE_MEMFD,   /* vm.memfd_noexec */
+	STAGE_USER,    /* --image: the config's User; layer = enum
+	                  etcpasswd_error or imageuser_stage, entry = line */
+	STAGE_WORKDIR, /* --image: chdir to the config's WorkingDir */
 };
 struct child_failure {
 	int stage;
@@ -109,9 +114,15 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
                                 const struct workload_layers *layers,
                                 char **argv, char **envp, int errfd, int gofd)
 {
+	const int user = layers->image != NULL && layers->image->user[0];
+	const char *workdir = layers->image != NULL && layers->image->workdir[0]
+	                          ? layers->image->workdir
+	                          : NULL;
+	struct etcpasswd_ids ids;
 	struct sigaction dfl;
 	sigset_t none;
 	int layer = 0, entry = 0;
+	size_t line = 0;
 
 	/* The spawner ignores SIGPIPE, and ignored signals survive exec. */
 	memset(&dfl, 0, sizeof(dfl));
@@ -140,6 +151,12 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	if (layers->image != NULL &&
 	    rootfs_enter(layers->image, &layer, &entry) < 0)
 		child_fail(errfd, STAGE_ROOTFS, layer, entry);
+	/* The config's User, looked up in the image's own /etc (not a
+	 * --tmpfs or --writable-mount over it): only its root is ours now. */
+	if (user &&
+	    imageuser_resolve(layers->image->user, &ids, &layer, &line) < 0)
+		child_fail(errfd, STAGE_USER, layer,
+		           line > INT_MAX ? INT_MAX : (int)line);
 	/* The mounts first: the cwd is then looked up in the workload's
 	 * own tree (a cwd under a --tmpfs is the tmpfs, not the host's
 	 * directory beneath it). */
@@ -149,7 +166,15 @@ static noreturn void child_exec(const Autonomy__SpawnRequest *req,
 	 * here on. */
 	if (layers->pidns && rootfs_init(errfd, layers->memfd_noexec) < 0)
 		child_fail(errfd, STAGE_ROOTFS, ROOTFS_INIT_FORK, 0);
-	if (req->cwd[0] != '\0' && chdir(req->cwd) < 0)
+	/* The workload's process (pid 1 stays root, with CAP_KILL only):
+	 * the image's user before any layer that drops what switching
+	 * needs (CAP_SETUID, CAP_SETGID). */
+	if (user && imageuser_switch(&ids, &layer) < 0)
+		child_fail(errfd, STAGE_USER, layer, 0);
+	/* As that user: a WorkingDir it cannot enter fails here. */
+	if (workdir != NULL && chdir(workdir) < 0)
+		child_fail(errfd, STAGE_WORKDIR, 0, 0);
+	if (workdir == NULL && req->cwd[0] != '\0' && chdir(req->cwd) < 0)
 		child_fail(errfd, STAGE_CWD, 0, 0);
 	/* Only 0, 1, 2 reach the workload (nng's fds are CLOEXEC already;
 	 * this makes sure of every other one). */
@@ -331,6 +356,25 @@ static pid_t spawn_workload(const Autonomy__SpawnRequest *req,
 		    f.layer == ROOTFS_DEV_NODE ? " " : "",
 		    f.layer == ROOTFS_DEV_NODE ? rootfs_dev_name(f.entry) : "",
 		    strerror(f.err));
+	} else if (f.stage == STAGE_USER) {
+		int errno_says = f.layer == ETCPW_PASSWD_READ ||
+		                 f.layer == ETCPW_GROUP_READ ||
+		                 f.layer >= IMAGEUSER_CAPGET;
+		char at[32] = "";
+		if (f.layer == ETCPW_PASSWD_LINE || f.layer == ETCPW_GROUP_LINE)
+			snprintf(at, sizeof(at), " at line %d", f.entry);
+		snprintf(err, errlen,
+		         "cannot start %.256s in its image: image config User "
+		         "\"%.*s\": %s%s%s%s",
+		         argv[0], ETCPASSWD_MAX_SPEC, layers->image->user,
+		         imageuser_error_text(f.layer), at,
+		         errno_says ? ": " : "",
+		         errno_says ? strerror(f.err) : "");
+	} else if (f.stage == STAGE_WORKDIR) {
+		snprintf(err, errlen,
+		         "cannot start %.256s in its image: image config "
+		         "WorkingDir %.256s: chdir: %s",
+		         argv[0], layers->image->workdir, strerror(f.err));
 	} else if (f.stage == STAGE_CWD) {
 		const char *under = tmpfs_over(layers, req->cwd);
 		snprintf(err, errlen,

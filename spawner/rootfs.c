@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "capdrop.h"
+#include "etcpasswd.h"
 #include "log.h"
 #include "mounts.h"
 
@@ -63,6 +64,39 @@ static int digest_valid(const char *d)
 	return strspn(d + 7, "0123456789abcdef") == 64;
 }
 
+/* The image config's User and WorkingDir: an image layout's only (a
+ * root filesystem directory has no config), User in a form the child's
+ * parser takes, WorkingDir absolute. The child looks both up in the
+ * image. */
+static int config_fields(const Autonomy__SpawnRequest *req,
+                         struct image_root *r, char *err, size_t errlen)
+{
+	int e;
+
+	r->user = req->image_user;
+	r->workdir = req->image_workdir;
+	if (!r->oci && (r->user[0] != '\0' || r->workdir[0] != '\0'))
+		return errorf(err, errlen,
+		              "spawner: --image %s: a root filesystem "
+		              "directory has no image config (User, "
+		              "WorkingDir)",
+		              req->image_ref);
+	if (r->user[0] != '\0' &&
+	    (e = etcpasswd_check_spec(r->user)) != ETCPW_OK)
+		return errorf(err, errlen,
+		              "spawner: --image %s: image config User "
+		              "\"%.*s\": %s",
+		              req->image_ref, ETCPASSWD_MAX_SPEC, r->user,
+		              etcpasswd_error_text(e));
+	if (r->workdir[0] != '\0' &&
+	    (r->workdir[0] != '/' || strlen(r->workdir) >= PATH_MAX))
+		return errorf(err, errlen,
+		              "spawner: --image %s: image config WorkingDir "
+		              "\"%.256s\" is not an absolute path",
+		              req->image_ref, r->workdir);
+	return 0;
+}
+
 /* kind, digest and path agree: an unpacked image lives in the cache
  * under its manifest digest's hex. */
 static int check_fields(const Autonomy__SpawnRequest *req, struct image_root *r,
@@ -97,6 +131,8 @@ static int check_fields(const Autonomy__SpawnRequest *req, struct image_root *r,
 		              "spawner: --image %s: a root filesystem "
 		              "directory has no digest",
 		              req->image_ref);
+	if (config_fields(req, r, err, errlen) < 0)
+		return -1;
 	snprintf(r->rootfs, sizeof(r->rootfs), "%s", req->image_rootfs);
 	r->ref = req->image_ref;
 	r->kind = req->image_kind;
@@ -177,10 +213,11 @@ int rootfs_prepare(const Autonomy__SpawnRequest *req, struct image_root **out,
 	*out = NULL;
 	if (req->image_rootfs[0] == '\0') {
 		if (req->image_ref[0] || req->image_kind[0] ||
-		    req->image_digest[0])
+		    req->image_digest[0] || req->image_user[0] ||
+		    req->image_workdir[0])
 			return errorf(err, errlen,
-			              "spawner: image_ref/kind/digest given "
-			              "without image_rootfs");
+			              "spawner: image_ref/kind/digest/user/"
+			              "workdir given without image_rootfs");
 		return 0;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -466,6 +503,23 @@ void rootfs_record(const struct image_root *r, const char *kv[ROOTFS_RECORD_KV])
 	kv[n++] = ROOTFS_HOSTNAME;
 	kv[n++] = "old_root";
 	kv[n++] = "pivot_root, then detached (umount2 MNT_DETACH)";
+	kv[n++] = "user";
+	kv[n++] = r->user[0] ? r->user : "root (no User in the image config)";
+	if (r->user[0]) {
+		kv[n++] = "user_switch";
+		kv[n++] = "names looked up in the image's /etc/passwd and "
+		          "/etc/group once inside its root, before the "
+		          "mounts; in the workload's process: setgroups "
+		          "(the user's groups in /etc/group unless User "
+		          "names a group), setresgid, setresuid, checked "
+		          "with getresuid/getresgid/getgroups, before the "
+		          "capability, no_new_privs, Landlock and seccomp "
+		          "layers (exec as a uid other than 0 keeps no "
+		          "capability)";
+	}
+	kv[n++] = "workdir";
+	kv[n++] = r->workdir[0] ? r->workdir
+	                        : "/ (no WorkingDir in the image config)";
 	kv[n] = NULL;
 }
 

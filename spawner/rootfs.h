@@ -37,6 +37,9 @@ enum rootfs_stage {
 struct image_root {
 	char rootfs[PATH_MAX];           /* absolute, a directory, no symlink */
 	const char *ref, *kind, *digest; /* the request's, for the WAL */
+	/* The image config's User (imageuser.h) and WorkingDir, as the
+	 * request gives them: "" when the config has none. */
+	const char *user, *workdir;
 	int oci;    /* an unpacked image: the cache, mounted read-only */
 	int rootfd; /* O_PATH of rootfs: mount points are checked in it */
 	int dev_fd[ROOTFS_NDEV]; /* host devices, detached (open_tree) */
@@ -79,7 +82,7 @@ int rootfs_init(int errfd, int nested);
 /* The sandbox.layer record (layer=image) as key, value, ..., NULL in kv
  * (ROOTFS_RECORD_KV slots): what the child will do, written before the
  * fork. The values point into r. */
-#define ROOTFS_RECORD_KV 25
+#define ROOTFS_RECORD_KV 31
 void rootfs_record(const struct image_root *r,
                    const char *kv[ROOTFS_RECORD_KV]);
 

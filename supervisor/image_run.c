@@ -267,6 +267,45 @@ static void fill_notes(const struct image *img, struct run_image *ri)
 		         img->notes[i]);
 }
 
+/* The config's User, WorkingDir and Env into the report, or err: what
+ * the supervisor cannot carry whole is refused, never cut short. */
+static int fill_config(const struct image_config *c, struct run_image *ri,
+                       char *err, size_t errlen)
+{
+	size_t off = 0;
+
+	if (strlen(c->user) >= sizeof(ri->user))
+		return errorf(err, errlen,
+		              "image config User: longer than %d bytes",
+		              IMAGE_RUN_USER - 1);
+	if (c->working_dir[0] != '\0' &&
+	    (c->working_dir[0] != '/' ||
+	     strlen(c->working_dir) >= sizeof(ri->workdir)))
+		return errorf(err, errlen,
+		              "image config WorkingDir \"%.256s\": not an "
+		              "absolute path (of at most %d bytes)",
+		              c->working_dir, PATH_MAX - 1);
+	if (c->n_env > IMAGE_RUN_ENV_MAX)
+		return errorf(err, errlen,
+		              "image config Env: %zu entries (at most %d are "
+		              "taken)",
+		              c->n_env, IMAGE_RUN_ENV_MAX);
+	for (size_t i = 0; i < c->n_env; i++) {
+		size_t n = strlen(c->env[i]) + 1;
+		if (n > sizeof(ri->env) - off)
+			return errorf(err, errlen,
+			              "image config Env: more than %d bytes",
+			              IMAGE_RUN_ENV_BYTES);
+		memcpy(ri->env + off, c->env[i], n);
+		off += n;
+	}
+	snprintf(ri->user, sizeof(ri->user), "%s", c->user);
+	snprintf(ri->workdir, sizeof(ri->workdir), "%s", c->working_dir);
+	ri->n_env = c->n_env;
+	ri->env_len = off;
+	return 0;
+}
+
 static noreturn void unpack_child(const char *ref, const char *layout,
                                   const char *cache, int fd)
 {
@@ -278,7 +317,8 @@ static noreturn void unpack_child(const char *ref, const char *layout,
 	if (unpack_confine(layout, cache, rep.err, sizeof(rep.err)) == 0 &&
 	    (img = image_resolve(ref, cache, NULL, rep.err, sizeof(rep.err))) !=
 	        NULL) {
-		rep.ok = 1;
+		rep.ok = fill_config(&img->config, &rep.img, rep.err,
+		                     sizeof(rep.err)) == 0;
 		rep.img.oci = img->kind == IMAGE_OCI;
 		snprintf(rep.img.rootfs, sizeof(rep.img.rootfs), "%s",
 		         img->rootfs);
@@ -312,6 +352,41 @@ static int read_report(int fd, struct unpack_report *rep)
 	return 0;
 }
 
+/* User and WorkingDir terminated, WorkingDir "" or absolute, Env as
+ * many "NAME=value" as counted, filling env_len. */
+static int check_config(const struct run_image *ri)
+{
+	size_t n = 0;
+
+	if (memchr(ri->user, '\0', sizeof(ri->user)) == NULL ||
+	    memchr(ri->workdir, '\0', sizeof(ri->workdir)) == NULL ||
+	    (ri->workdir[0] != '\0' && ri->workdir[0] != '/') ||
+	    ri->env_len > sizeof(ri->env) || ri->n_env > IMAGE_RUN_ENV_MAX ||
+	    (ri->env_len > 0 && ri->env[ri->env_len - 1] != '\0'))
+		return -1;
+	for (size_t off = 0; off < ri->env_len; n++) {
+		const char *e = ri->env + off;
+		if (e[0] == '=' || strchr(e, '=') == NULL)
+			return -1;
+		off += strlen(e) + 1;
+	}
+	return n == ri->n_env ? 0 : -1;
+}
+
+const char *image_run_env(const struct run_image *ri, const char *e)
+{
+	size_t n = strcspn(e, "=");
+	const char *found = NULL;
+
+	for (size_t off = 0; off < ri->env_len;) {
+		const char *v = ri->env + off;
+		if (strncmp(v, e, n) == 0 && v[n] == '=')
+			found = v;
+		off += strlen(v) + 1;
+	}
+	return found;
+}
+
 /* The child's report, believed only as far as it checks out: the root is
  * <cache>/v1/<hex of the digest>, a directory reached without symlinks. */
 static int check_report(const struct unpack_report *rep, const char *cache,
@@ -329,6 +404,10 @@ static int check_report(const struct unpack_report *rep, const char *cache,
 		return errorf(err, errlen,
 		              "the unpacker reported %s, not the cache's %s",
 		              rep->img.rootfs, want);
+	if (check_config(&rep->img) < 0)
+		return errorf(err, errlen,
+		              "the unpacker's report of the image config is "
+		              "malformed");
 	*ri = rep->img;
 	for (size_t i = 0; i < IMAGE_RUN_NOTES; i++)
 		ri->notes[i][sizeof(ri->notes[i]) - 1] = '\0';

@@ -692,23 +692,42 @@ static int env_add(char **env, size_t *k, const char *name, const char *val)
 	return 0;
 }
 
-/* Environment for the workload: ours, with the runtime's URL and token
- * set and, with --ld-preload, LD_PRELOAD and the shim's allow-lists
- * (replacing any inherited ones). The strings from env[*own] on are
- * allocated. */
+/* An image config's Env entry the workload gets: not one of ours, not
+ * in the runtime's AUTONOMY_ namespace (an image cannot point the
+ * workload at another runtime), and the last one of its name. */
+static int image_env_taken(const struct run *r, const char *e)
+{
+	return !env_ours(r, e) && strncmp(e, "AUTONOMY_", 9) != 0 &&
+	       image_run_env(&r->image, e) == e;
+}
+
+/* Environment for the workload: ours, with the image config's Env over
+ * it (an image variable replaces ours of its name), then the runtime's
+ * URL and token set and, with --ld-preload, LD_PRELOAD and the shim's
+ * allow-lists (replacing any inherited or image ones). The strings from
+ * env[*own] on are allocated. */
 static char **workload_env(struct run *r, size_t *n, size_t *own)
 {
+	const struct run_image *ri = &r->image;
 	size_t cnt = 0, k = 0;
 	char **env, *pre = NULL;
 	int rc;
 
 	while (environ[cnt])
 		cnt++;
-	if ((env = calloc(cnt + 7 + EGRESS_ENV_N, sizeof(*env))) == NULL)
+	if ((env = calloc(cnt + ri->n_env + 7 + EGRESS_ENV_N, sizeof(*env))) ==
+	    NULL)
 		return NULL;
-	for (size_t i = 0; i < cnt; i++)
-		if (!env_ours(r, environ[i]))
+	for (size_t i = 0; i < cnt; i++) {
+		const char *img = image_run_env(ri, environ[i]);
+		if (!env_ours(r, environ[i]) &&
+		    (img == NULL || !image_env_taken(r, img)))
 			env[k++] = environ[i];
+	}
+	for (size_t off = 0; off < ri->env_len;
+	     off += strlen(ri->env + off) + 1)
+		if (image_env_taken(r, ri->env + off))
+			env[k++] = (char *)ri->env + off;
 	*own = k;
 	rc = env_add(env, &k, "AUTONOMY_RUNTIME_URL", r->url) < 0 ||
 	     env_add(env, &k, "AUTONOMY_RUNTIME_TOKEN", r->token) < 0;
@@ -837,6 +856,8 @@ static pid_t spawn_workload(struct run *r, char *err, size_t errlen)
 		s.image_ref = (char *)r->o.image;
 		s.image_kind = r->image.oci ? "oci-layout" : "rootfs";
 		s.image_digest = r->image.digest;
+		s.image_user = r->image.user;
+		s.image_workdir = r->image.workdir;
 	}
 	req.body_case = AUTONOMY__ENVELOPE__BODY_SPAWN_REQUEST;
 	req.spawn_request = &s;

@@ -27,7 +27,7 @@ BUSYBOX = "/bin/busybox"  # Debian's busybox-static
 SHIM = os.path.realpath(os.path.join(os.path.dirname(AUTONOMY), "..",
                                      "preload", "libautonomy_preload.so"))
 APPLETS = ["sh", "cat", "ls", "hostname", "echo", "test", "wget", "touch",
-           "sleep", "kill", "readlink", "env"]
+           "sleep", "kill", "readlink", "env", "id", "pwd", "grep"]
 DEV = {"fd", "full", "null", "random", "shm", "stderr", "stdin", "stdout",
        "urandom", "zero"}
 
@@ -82,8 +82,9 @@ class Layout:
         write(os.path.join(self.dir, "blobs", "sha256", h), data)
         return {"digest": "sha256:" + h, "size": len(data)}
 
-    def finish(self, layers, tag="v1"):
-        """layers: [(tar bytes, gzip?)]. Returns the manifest digest."""
+    def finish(self, layers, tag="v1", config=None):
+        """layers: [(tar bytes, gzip?)]; config: the image config's
+        "config" object. Returns the manifest digest."""
         descs = []
         for data, gz in layers:
             d = self.blob(data)
@@ -91,7 +92,7 @@ class Layout:
                               ("+gzip" if gz else ""))
             descs.append(d)
         config = self.blob(json.dumps({
-            "architecture": "amd64", "os": "linux", "config": {},
+            "architecture": "amd64", "os": "linux", "config": config or {},
             "rootfs": {"type": "layers", "diff_ids": []}}).encode())
         config["mediaType"] = "application/vnd.oci.image.config.v1+json"
         manifest = json.dumps({
@@ -432,6 +433,187 @@ class Image(TestCase):
             self.assertEqual(r.returncode, 64, r.stderr)
             self.assertIn("--tmpfs /srv: the mount point does not exist "
                           "in the image", r.stderr)
+
+    # ---- the image config: User, WorkingDir, Env -----------------------
+
+    PASSWD = ("root:x:0:0:root:/root:/bin/sh\n"
+              "# a comment line\n"
+              "app:x:1234:2345:the app:/home/app:/bin/sh\n"
+              "first:x:1500:1500::/:/bin/sh\n")
+    GROUP = ("root:x:0:\n"
+             "app:x:2345:\n"
+             "wheel:x:10:root,app\n"
+             "audio:x:29:app,first\n"
+             "other:x:30:root\n")
+
+    def config_image(self, config, etc=True, name="cfg", passwd=None):
+        """An image layout of the test root filesystem (with the image's
+        own /etc/passwd and /etc/group unless etc is false) and config
+        as its image config."""
+        base = make_rootfs(os.path.join(self.tmp, name + "-base"), False)
+        if etc:
+            write(os.path.join(base, "etc", "passwd"), passwd or self.PASSWD)
+            write(os.path.join(base, "etc", "group"), self.GROUP)
+        os.makedirs(os.path.join(base, "srv", "work"))
+        os.makedirs(os.path.join(base, "imgbin"))
+        write(os.path.join(base, "imgbin", "fromimg"),
+              "#!/bin/sh\necho from-the-image-path\n", 0o755)
+        lo = Layout(os.path.join(self.tmp, name + "-layout"))
+        lo.finish([(tar_tree(base), False)], config=config)
+        return lo.dir
+
+    def root_owned_dir(self):
+        """A host directory owned by root, 0755, holding a root-owned
+        0644 file: for --writable-mount."""
+        d = self.tmpdir()
+        self.addCleanup(shutil.rmtree, d, True)
+        os.chown(d, 0, 0)
+        os.chmod(d, 0o755)
+        write(os.path.join(d, "rootfile"), "root\n", 0o644)
+        os.chown(os.path.join(d, "rootfile"), 0, 0)
+        return d
+
+    def test_config_user_numeric(self):
+        ref = self.config_image({"User": "1000:1000"})
+        data = self.root_owned_dir()
+        d = self.wal()
+        flags = ["--tmpfs", "/tmp", "--writable-mount", data + ":/srv/work"]
+        out, err = self.sh(
+            "id -u; id -g; grep '^Groups:' /proc/self/status; "
+            "echo x >> /srv/work/rootfile 2>/dev/null && echo append=0 || "
+            "echo append=EACCES; "
+            "exec /bin/probe write:/srv/work/" + self.name +
+            " write:/tmp/" + self.name,
+            image=ref, flags=flags, waldir=d)
+        self.assertEqual(out[:3], ["1000", "1000", "Groups:\t "], err)
+        self.assertEqual(out[3], "append=EACCES")
+        res = dict(line.split("=", 1) for line in out[4:])
+        # root's directory refuses the uid; its own tmpfs does not
+        self.assertEqual(res["write:/srv/work/" + self.name], "EACCES")
+        self.assertEqual(res["write:/tmp/" + self.name], "0")
+        with open(os.path.join(data, "rootfile")) as f:
+            self.assertEqual(f.read(), "root\n")
+        a = self.image_record(d)
+        self.assertEqual(a["user"], "1000:1000")
+        self.assertIn("setresuid", a["user_switch"])
+        self.assertEqual(a["workdir"], "/ (no WorkingDir in the image config)")
+        # the control: the same run without User is root and writes
+        ref0 = self.config_image({}, name="root")
+        out, _ = self.sh("id -u; id -g; echo x >> /srv/work/rootfile && "
+                         "echo append=0", image=ref0, flags=flags,
+                         waldir=self.wal())
+        self.assertEqual(out, ["0", "0", "append=0"])
+
+    def test_config_user_named_from_the_images_etc(self):
+        # the names exist in the image only, never on the host
+        ref = self.config_image({"User": "app"})
+        d = self.wal()
+        out, err = self.sh("id -u; id -g; grep '^Groups:' /proc/self/status",
+                           image=ref, waldir=d)
+        # app's gid from /etc/passwd; wheel and audio list it
+        self.assertEqual(out, ["1234", "2345", "Groups:\t10 29 "], err)
+        self.assertEqual(self.image_record(d)["user"], "app")
+        # USER:GROUP: the group's gid, no supplementary groups (Docker)
+        ref = self.config_image({"User": "app:wheel"}, name="appwheel")
+        out, err = self.sh("id -u; id -g; grep '^Groups:' /proc/self/status",
+                           image=ref)
+        self.assertEqual(out, ["1234", "10", "Groups:\t "], err)
+        # a numeric uid with a passwd entry: that entry's gid and groups
+        ref = self.config_image({"User": "1500"}, name="uid1500")
+        out, err = self.sh("id -u; id -g; grep '^Groups:' /proc/self/status",
+                           image=ref)
+        self.assertEqual(out, ["1500", "1500", "Groups:\t29 "], err)
+
+    def test_config_user_refused_before_the_workload(self):
+        marker = os.path.join(self.tmp, "ran")
+        cases = [
+            ({"User": "nosuch"}, True,
+             'image config User "nosuch": no such user in the image\'s '
+             '/etc/passwd'),
+            ({"User": "app:nogroup"}, True,
+             'image config User "app:nogroup": no such group in the '
+             'image\'s /etc/group'),
+            ({"User": "app"}, False,
+             'image config User "app": the image has no /etc/passwd to '
+             'look the name up in'),
+            ({"User": "4294967296"}, True,
+             'image config User "4294967296": an id is out of range (0 '
+             'to 2147483647)'),
+        ]
+        for i, (config, etc, words) in enumerate(cases):
+            ref = self.config_image(config, etc=etc, name="bad%d" % i)
+            d = os.path.join(self.tmp, "wal%d" % i)
+            r = run(["run", "--dir", d, "--image", ref, "--cache-dir",
+                     self.cache, "--", "/bin/touch", "/tmp/ran"])
+            self.assertEqual(r.returncode, 127, r.stderr)
+            want = ("autonomy run: cannot start /bin/touch in its image: " +
+                    words)
+            if "out of range" in words:  # refused by the spawner's check
+                want = ("autonomy run: spawner: --image %s: " % ref +
+                        words)
+            self.assertIn(want + "\n", r.stderr)
+            kinds = [x["kind"] for x in inspect(d)]
+            self.assertNotIn("workload.start", kinds)
+            self.assertFalse(os.path.exists(marker))
+
+    def test_config_user_malformed_passwd(self):
+        # a line of six fields, after the user's: the whole file counts
+        ref = self.config_image({"User": "app"}, name="malformed",
+                                passwd=self.PASSWD + "broken:x:1:1:/:/bin/sh\n")
+        r = run(["run", "--image", ref, "--cache-dir", self.cache, "--",
+                 "/bin/true"])
+        self.assertEqual(r.returncode, 127, r.stderr)
+        self.assertIn('autonomy run: cannot start /bin/true in its image: '
+                      'image config User "app": the image\'s /etc/passwd is '
+                      'malformed at line 5\n', r.stderr)
+
+    def test_config_workdir(self):
+        ref = self.config_image({"WorkingDir": "/srv/work"})
+        d = self.wal()
+        out, _ = self.sh("pwd", image=ref, waldir=d)
+        self.assertEqual(out, ["/srv/work"])
+        self.assertEqual(self.image_record(d)["workdir"], "/srv/work")
+        out, _ = self.sh("pwd", image=self.config_image({}, name="nowd"))
+        self.assertEqual(out, ["/"])  # the control
+        ref = self.config_image({"WorkingDir": "/nowhere"}, name="missing")
+        d = os.path.join(self.tmp, "wal-missing")
+        r = run(["run", "--dir", d, "--image", ref, "--cache-dir",
+                 self.cache, "--", "/bin/true"])
+        self.assertEqual(r.returncode, 127, r.stderr)
+        self.assertIn("autonomy run: cannot start /bin/true in its image: "
+                      "image config WorkingDir /nowhere: chdir: No such file "
+                      "or directory\n", r.stderr)
+        self.assertNotIn("workload.start", [x["kind"] for x in inspect(d)])
+
+    def test_config_env(self):
+        ref = self.config_image({"Env": [
+            "PATH=/imgbin:/bin", "IMAGE_VAR=from the image",
+            "HOME=/image-home", "AUTONOMY_RUNTIME_URL=http://evil.invalid",
+            "AUTONOMY_RUNTIME_TOKEN=stolen"]})
+        env = {"HOME": "/host-home", "HOST_ONLY": "kept",
+               "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        r = run(["run", "--image", ref, "--cache-dir", self.cache, "--",
+                 "fromimg"], env=env)
+        # argv[0] found in the image's PATH, not the host's
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "from-the-image-path\n")
+        r = run(["run", "--image", ref, "--cache-dir", self.cache, "--",
+                 "/bin/sh", "-c",
+                 'echo "$PATH"; echo "$IMAGE_VAR"; echo "$HOME"; '
+                 'echo "$HOST_ONLY"; echo "$AUTONOMY_RUNTIME_URL"; '
+                 'echo "$AUTONOMY_RUNTIME_TOKEN"; '
+                 'env | grep -c "^AUTONOMY_RUNTIME_URL="; '
+                 'wget -qO- "$AUTONOMY_RUNTIME_URL/v1/health"; echo'],
+                env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout.splitlines()
+        self.assertEqual(out[:4], ["/imgbin:/bin", "from the image",
+                                   "/image-home", "kept"])
+        self.assertTrue(out[4].startswith("http://127.0.0.1:"), out[4])
+        self.assertNotEqual(out[5], "stolen")
+        self.assertGreater(len(out[5]), 16)
+        self.assertEqual(out[6], "1")  # once, the runtime's
+        self.assertEqual(json.loads(out[7]), {"status": "ok"})
 
     # ---- refusals ------------------------------------------------------
 
