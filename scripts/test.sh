@@ -52,6 +52,7 @@ secs=${FUZZ_SECONDS:-30}
 # the first bytes of a grammar (from nothing, fuzz_seccomp reached 45
 # edges in 30 s: no JSON object of a profile at all).
 seed() { # seed TARGET CORPUS
+  local p desc t
   case $1 in
   fuzz_seccomp)
     cp tests/data/docker-seccomp-default.json "$2/seed-docker-default" ;;
@@ -59,6 +60,19 @@ seed() { # seed TARGET CORPUS
     for p in policies/*.cedar; do
       { printf '\0'; cat "$p"; } >"$2/seed-$(basename "$p")"
     done ;;
+  fuzz_image) # the first byte: 1 index (tag latest), 3 manifest, 4 config, 5 tar
+    desc='"digest":"HASH","size":10'
+    printf '\1{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",%s,"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' "$desc" >"$2/seed-index"
+    printf '\3{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json",%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",%s}]}' "$desc" "$desc" >"$2/seed-manifest"
+    printf '\4{"architecture":"amd64","os":"linux","config":{"User":"app:wheel","Env":["PATH=/usr/bin","A=b"],"Cmd":["sh"],"WorkingDir":"/srv"},"rootfs":{"type":"layers","diff_ids":["HASH"]}}' >"$2/seed-config"
+    sed -i "s/HASH/sha256:$(printf 'ab%.0s' $(seq 32))/g" "$2/seed-index" "$2/seed-manifest" "$2/seed-config"
+    t=$(mktemp -d)
+    mkdir -p "$t/r/etc" "$t/r/srv"
+    echo 'app:x:1000:1000::/srv:/bin/sh' >"$t/r/etc/passwd"
+    ln -s passwd "$t/r/etc/link"
+    : >"$t/r/srv/.wh.gone"
+    { printf '\5'; tar -C "$t/r" -cf - .; } >"$2/seed-layer"
+    rm -rf "$t" ;;
   esac
 }
 for f in $(find build-fuzz -maxdepth 3 -type f -name 'fuzz_*' -perm -u+x | sort); do
