@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -186,21 +187,27 @@ int ipc_dial_req_connected(nng_socket *s, const char *url, int timeout_ms)
 }
 
 /* The supervisor starts the helpers side by side, so a peer may not be
- * listening yet: a synchronous dial is retried every millisecond while
+ * listening yet: a synchronous dial is retried every DIAL_RETRY_US while
  * the socket is missing or refuses, for up to timeout_ms (10 s when
  * negative); then a NONBLOCK dial is left to nng's reconnect in the
- * background, as before, and a blocking one fails. */
+ * background, as before, and a blocking one fails. A peer usually
+ * listens within a few milliseconds of its start, and each retry wasted
+ * is start-up time: retries are short. */
+#define DIAL_RETRY_US 200
 static int dial_when_listening(nng_socket s, const char *url, int timeout_ms,
                                int flags)
 {
-	int waited = 0, limit = timeout_ms < 0 ? 10000 : timeout_ms, rv;
+	long waited_us = 0,
+	     limit_us = (timeout_ms < 0 ? 10000L : (long)timeout_ms) * 1000;
+	struct timespec pause = {0, DIAL_RETRY_US * 1000L};
+	int rv;
 
 	while ((rv = nng_dial(s, url, NULL, 0)) == NNG_ENOENT ||
 	       rv == NNG_ECONNREFUSED) {
-		if (waited >= limit)
+		if (waited_us >= limit_us)
 			break;
-		nng_msleep(1);
-		waited++;
+		nanosleep(&pause, NULL);
+		waited_us += DIAL_RETRY_US;
 	}
 	if (rv != 0 && (flags & NNG_FLAG_NONBLOCK))
 		rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK);
