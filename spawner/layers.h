@@ -77,6 +77,12 @@ int layers_apply_memfd_noexec(void);
 
 /* Parses the request's settings again (never trusting the supervisor's
  * parse) and prepares every layer. -1 with the reason in err. */
+/* Compiles the starter seccomp profile once, ahead of any request, so a
+ * run with the default profile copies it instead of compiling it (a
+ * failure here only means each request compiles it itself). Once: a
+ * second call does nothing. */
+int layers_warm_starter(char *err, size_t errlen);
+
 int layers_prepare(const Autonomy__SpawnRequest *req, struct workload_layers *l,
                    char *err, size_t errlen);
 

@@ -914,7 +914,7 @@ int main(int argc, char **argv)
 {
 	struct spawner sp = {.netns_fd = -1, .host_netns_fd = -1};
 	const char *rundir = NULL;
-	char url[128], walurl[128];
+	char url[128], walurl[128], werr[256];
 	nng_socket rep, wal;
 	int ready_fd = -1, rv;
 
@@ -929,6 +929,9 @@ int main(int argc, char **argv)
 	/* No network for us, before nng starts a thread (a namespace is
 	 * per thread): the workload joins the host's back (netjoin.h). */
 	sp.host_netns_fd = netjoin_isolate_self();
+	/* While the other helpers start: the default profile's program. */
+	if (layers_warm_starter(werr, sizeof(werr)) < 0)
+		log_warnx("%s (compiled per run instead)", werr);
 
 	if (ipc_listen_rep(&rep, url) < 0)
 		fatalx("cannot listen on %s", url);
