@@ -81,7 +81,8 @@ for f in $(find build-fuzz -maxdepth 3 -type f -name 'fuzz_*' -perm -u+x | sort)
   mkdir -p "$corpus"
   seed "$name" "$corpus"
   echo "-- $name (${secs}s)"
-  "$f" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=0 \
+  LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan-libseccomp.supp \
+    "$f" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=0 \
     "$corpus" 2>&1 | tail -n 3
 done
 echo "== all tests passed"
