@@ -529,12 +529,11 @@ static void decision_done(struct wal_req *w, int ok, const char *err)
 		return;
 	}
 
-	if (c->http != NULL && c->http->valid && fetcher != NULL) {
-		http_get_hop(s);
-		return;
-	}
 	if (c->http != NULL && c->http->valid) {
-		http_get_no_domains(s);
+		if (fetcher != NULL)
+			http_get_hop(s);
+		else
+			http_get_no_domains(s);
 		return;
 	}
 	if (c->mavlink && mavproxy != NULL) {
@@ -1013,9 +1012,9 @@ int main(int argc, char **argv)
 	                          POLICYD_WAL_TIMEOUT_MS)) == NULL)
 		fatalx("cannot set up the WAL client");
 	/* tool.http_get's hops go to the fetcher, if the run has one.
-	 * Timeout 0: no wait for
-	 * it to listen (nng redials in the background and a hop waits for
-	 * the pipe); each hop's aio carries its own timeout. */
+	 * Timeout 0: no wait for it to listen (nng redials in the
+	 * background and a hop waits for the pipe); each hop's aio carries
+	 * its own timeout. */
 	if (!no_fetcher &&
 	    (ipc_dial_req(&fetchsock, fetchurl, 0) < 0 ||
 	     (fetcher = helperclient_open(

@@ -180,39 +180,32 @@ static int seccomp_prepare(const Autonomy__SpawnRequest *req,
 {
 	struct seccomp_profile *p;
 	struct seccomp_host host;
+	uint64_t caps;
 	int rc;
 
 	if (req->seccomp_mode == AUTONOMY__SECCOMP_MODE__SECCOMP_NONE)
 		return 0;
-	if (req->seccomp_mode == AUTONOMY__SECCOMP_MODE__SECCOMP_STARTER &&
-	    starter_ready) {
-		if (seccomp_starter_copy(l, err, errlen) < 0)
+	if (req->seccomp_mode == AUTONOMY__SECCOMP_MODE__SECCOMP_STARTER) {
+		/* compiled once (now, if the spawner's start could not) */
+		if (layers_warm_starter(err, errlen) < 0 ||
+		    seccomp_starter_copy(l, err, errlen) < 0)
 			return -1;
 		l->seccomp_on = 1;
 		return 0;
 	}
-	if (req->seccomp_mode == AUTONOMY__SECCOMP_MODE__SECCOMP_STARTER) {
-		if ((p = seccomp_profile_starter()) == NULL) {
-			snprintf(err, errlen, "spawner: out of memory");
-			return -1;
-		}
-	} else {
-		/* The workload's caps, as includes/excludes.caps see them:
-		 * ours less --cap-drop (the supervisor did the same). */
-		uint64_t caps =
-		    (uint64_t)l->caps[1].effective << 32 | l->caps[0].effective;
-		if (seccomp_host_current(&host, caps) < 0) {
-			snprintf(err, errlen,
-			         "spawner: cannot read the kernel release");
-			return -1;
-		}
-		p = seccomp_profile_parse_json(
-		    req->seccomp_profile_json,
-		    strlen(req->seccomp_profile_json),
-		    req->seccomp_profile_path, &host, err, errlen);
-		if (p == NULL)
-			return -1;
+	/* The workload's caps, as includes/excludes.caps see them: ours
+	 * less --cap-drop (the supervisor did the same). */
+	caps = (uint64_t)l->caps[1].effective << 32 | l->caps[0].effective;
+	if (seccomp_host_current(&host, caps) < 0) {
+		snprintf(err, errlen,
+		         "spawner: cannot read the kernel release");
+		return -1;
 	}
+	p = seccomp_profile_parse_json(
+	    req->seccomp_profile_json, strlen(req->seccomp_profile_json),
+	    req->seccomp_profile_path, &host, err, errlen);
+	if (p == NULL)
+		return -1;
 	rc = seccomp_compile_into(p, l, err, errlen);
 	seccomp_profile_free(p);
 	if (rc == 0)
